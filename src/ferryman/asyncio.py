@@ -1,0 +1,30 @@
+"""The async front end: ``from ferryman.asyncio import create_async_engine``.
+
+Everything here awaits the database natively (no greenlets, no thread per
+query); ``AsyncConnection.run_sync`` runs sync helpers against the same
+connection.
+"""
+
+from .engine._connection_async import AsyncConnection, AsyncEngine, AsyncTransaction
+from .engine._create import create_async_engine
+from .engine._result_async import AsyncMappingResult, AsyncResult, AsyncScalarResult
+
+__all__ = [
+    "AsyncConnection",
+    "AsyncEngine",
+    "AsyncMappingResult",
+    "AsyncResult",
+    "AsyncScalarResult",
+    "AsyncTransaction",
+    "create_async_engine",
+]
+
+for _cls in (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncTransaction,
+    AsyncResult,
+    AsyncScalarResult,
+    AsyncMappingResult,
+):
+    _cls.__module__ = "ferryman.asyncio"

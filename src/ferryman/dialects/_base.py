@@ -1,0 +1,144 @@
+"""What every backend provides: a ``Dialect`` (its SQL flavour) and drivers.
+
+A driver adapter is a small class over one driver library that speaks one
+narrow protocol, ``DriverConnection`` (sync) or ``AsyncDriverConnection``
+(async): run a statement and return a ``RawResult``, run a batch, run a
+control command (``BEGIN``, ``SAVEPOINT``), open a streaming cursor, ping,
+close, terminate. Everything above (transactions, pooling, results, echo) is
+written once in ``ferryman.engine`` against that protocol.
+
+Adapters translate the driver's exceptions into ``ferryman.exc`` classes at
+the boundary, so the engine only ever sees ferryman errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, Protocol
+
+from .. import exc
+
+__all__ = [
+    "AsyncDriverConnection",
+    "AsyncRawStream",
+    "Dialect",
+    "DriverConnection",
+    "DriverSpec",
+    "RawResult",
+    "RawStream",
+]
+
+
+class RawResult:
+    """What a driver returns from one execution, before ferryman builds rows.
+
+    ``keys`` is ``None`` for a statement that returns no rows.
+    """
+
+    __slots__ = ("keys", "lastrowid", "rowcount", "rows")
+
+    def __init__(
+        self,
+        keys: tuple[str, ...] | None,
+        rows: Sequence[Sequence[Any]],
+        rowcount: int = -1,
+        lastrowid: int | None = None,
+    ) -> None:
+        self.keys = keys
+        self.rows = rows
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+
+class RawStream(Protocol):
+    """A server-side (or lazily stepped) cursor for ``Connection.stream()``."""
+
+    keys: tuple[str, ...] | None
+
+    def fetchmany(self, size: int) -> Sequence[Sequence[Any]]: ...
+    def close(self) -> None: ...
+
+
+class AsyncRawStream(Protocol):
+    keys: tuple[str, ...] | None
+
+    async def fetchmany(self, size: int) -> Sequence[Sequence[Any]]: ...
+    async def close(self) -> None: ...
+
+
+class DriverConnection(Protocol):
+    """One open connection of a sync driver."""
+
+    driver_connection: Any
+
+    def execute(self, sql: str, params: Any) -> RawResult: ...
+    def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult: ...
+    def command(self, sql: str) -> None: ...
+    def stream(self, sql: str, params: Any, in_transaction: bool) -> RawStream: ...
+    def ping(self) -> None: ...
+    def close(self) -> None: ...
+    def terminate(self) -> None: ...
+
+
+class AsyncDriverConnection(Protocol):
+    """One open connection of an async driver. ``terminate()`` is sync on purpose:
+    it must work while a task is being cancelled."""
+
+    driver_connection: Any
+
+    async def execute(self, sql: str, params: Any) -> RawResult: ...
+    async def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult: ...
+    async def command(self, sql: str) -> None: ...
+    async def stream(self, sql: str, params: Any, in_transaction: bool) -> AsyncRawStream: ...
+    async def ping(self) -> None: ...
+    async def close(self) -> None: ...
+    def terminate(self) -> None: ...
+
+
+class Dialect:
+    """A backend's SQL flavour, as far as the engine needs it."""
+
+    name: ClassVar[str]
+    default_isolation_level: ClassVar[str]
+    isolation_levels: ClassVar[frozenset[str]]
+    supports_savepoints: ClassVar[bool] = True
+    supports_returning: ClassVar[bool] = True
+
+    def __init__(self, paramstyle: str, driver: str) -> None:
+        self.paramstyle = paramstyle
+        self.driver = driver
+
+    def normalize_isolation_level(self, level: str) -> str:
+        """``"read committed"`` → ``"READ COMMITTED"``; unknown levels name the valid ones."""
+        norm = level.replace("_", " ").upper() if isinstance(level, str) else level
+        if norm not in self.isolation_levels:
+            raise exc.ArgumentError(
+                f"Invalid isolation level {level!r} for {self.name}; valid levels are "
+                + ", ".join(sorted(self.isolation_levels))
+            )
+        return norm
+
+    def begin_sql(self, isolation_level: str | None) -> str:
+        return "BEGIN"
+
+    def savepoint_sql(self, name: str) -> str:
+        return f"SAVEPOINT {name}"
+
+    def release_savepoint_sql(self, name: str) -> str:
+        return f"RELEASE SAVEPOINT {name}"
+
+    def rollback_to_savepoint_sql(self, name: str) -> str:
+        return f"ROLLBACK TO SAVEPOINT {name}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}+{self.driver}>"
+
+
+class DriverSpec(Protocol):
+    """A driver adapter module's entry point: which dialect, sync or async, how to connect."""
+
+    name: str
+    is_async: bool
+    dialect: Dialect
+
+    def connect(self, params: dict[str, Any]) -> Any: ...

@@ -1,0 +1,100 @@
+"""The PostgreSQL dialect: SQL flavour and the SQLSTATE error map used by every driver."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ... import exc
+from .._base import Dialect
+
+__all__ = [
+    "PGDialect",
+    "connect_kwargs",
+    "error_for_sqlstate",
+    "is_disconnect_sqlstate",
+    "rowcount_from_status",
+]
+
+
+class PGDialect(Dialect):
+    name: ClassVar[str] = "postgresql"
+    default_isolation_level: ClassVar[str] = "READ COMMITTED"
+    isolation_levels: ClassVar[frozenset[str]] = frozenset(
+        {"READ UNCOMMITTED", "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE", "AUTOCOMMIT"}
+    )
+
+    def begin_sql(self, isolation_level: str | None) -> str:
+        if isolation_level is None or isolation_level == "AUTOCOMMIT":
+            return "BEGIN"
+        return f"BEGIN ISOLATION LEVEL {isolation_level}"
+
+
+# SQLSTATE class (first two characters) -> DBAPI error class. Same table for
+# psycopg and asyncpg, so one failure is one class whatever the driver.
+_BY_CLASS: dict[str, type[exc.DBAPIError]] = {
+    "08": exc.OperationalError,  # connection exception
+    "0A": exc.NotSupportedError,  # feature not supported
+    "20": exc.ProgrammingError,  # case not found
+    "21": exc.ProgrammingError,  # cardinality violation
+    "22": exc.DataError,  # data exception
+    "23": exc.IntegrityError,  # integrity constraint violation
+    "24": exc.InternalError,  # invalid cursor state
+    "25": exc.InternalError,  # invalid transaction state
+    "26": exc.ProgrammingError,  # invalid SQL statement name
+    "27": exc.OperationalError,  # triggered data change violation
+    "28": exc.OperationalError,  # invalid authorization specification
+    "2B": exc.InternalError,
+    "2D": exc.InternalError,
+    "2F": exc.InternalError,
+    "34": exc.ProgrammingError,  # invalid cursor name
+    "38": exc.InternalError,
+    "39": exc.InternalError,
+    "3B": exc.InternalError,
+    "3D": exc.ProgrammingError,  # invalid catalog name
+    "3F": exc.ProgrammingError,  # invalid schema name
+    "40": exc.OperationalError,  # transaction rollback: serialization failure, deadlock
+    "42": exc.ProgrammingError,  # syntax error or access rule violation
+    "44": exc.ProgrammingError,  # WITH CHECK OPTION violation
+    "53": exc.OperationalError,  # insufficient resources
+    "54": exc.OperationalError,  # program limit exceeded
+    "55": exc.OperationalError,  # object not in prerequisite state (lock not available)
+    "57": exc.OperationalError,  # operator intervention (query canceled, shutdown)
+    "58": exc.OperationalError,  # system error
+    "72": exc.InternalError,  # snapshot failure
+    "F0": exc.InternalError,
+    "HV": exc.OperationalError,
+    "P0": exc.InternalError,  # PL/pgSQL
+    "XX": exc.InternalError,
+}
+_DISCONNECT_STATES = {"57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004"}
+
+
+def is_disconnect_sqlstate(sqlstate: str | None) -> bool:
+    return sqlstate is not None and (sqlstate in _DISCONNECT_STATES or sqlstate[:2] == "08")
+
+
+def error_for_sqlstate(
+    message: str, sqlstate: str | None, orig: BaseException, *, disconnect: bool = False
+) -> exc.DBAPIError:
+    cls = _BY_CLASS.get(sqlstate[:2], exc.DatabaseError) if sqlstate else exc.OperationalError
+    if disconnect or is_disconnect_sqlstate(sqlstate):
+        cls = exc.OperationalError
+        disconnect = True
+    return cls(message, orig=orig, sqlstate=sqlstate, connection_invalidated=disconnect)
+
+
+def rowcount_from_status(status: str | None) -> int:
+    """``"UPDATE 3"`` → 3, ``"INSERT 0 5"`` → 5; -1 when the status has no count."""
+    if not status:
+        return -1
+    last = status.rpartition(" ")[2]
+    return int(last) if last.isdigit() else -1
+
+
+def connect_kwargs(params: dict[str, Any]) -> dict[str, Any]:
+    """Host, port, user, password, database from a URL's parts (only those given)."""
+    mapping = {"host": "host", "port": "port", "username": "user", "password": "password"}
+    kwargs = {ours: params[key] for key, ours in mapping.items() if params.get(key) is not None}
+    if params.get("database"):
+        kwargs["dbname"] = params["database"]
+    return kwargs

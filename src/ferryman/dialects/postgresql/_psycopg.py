@@ -1,0 +1,151 @@
+# Generated from src/ferryman/dialects/postgresql/_psycopg_async.py by tools/async_to_sync.py: do not edit.
+# Change the async source and run the tool again.
+"""The psycopg 3 driver, async flavour (``postgresql+psycopg_async://``, and
+``postgresql+psycopg://`` given to ``create_async_engine``).
+
+This module is the source of ``_psycopg.py``, the sync flavour, which
+``tools/async_to_sync.py`` generates from it.
+
+Connections run in psycopg's autocommit mode: ferryman sends ``BEGIN``
+itself, so both PostgreSQL drivers see the same statements. One client
+cursor per connection is reused for every statement; ``stream()`` opens a
+named (server-side) cursor so that memory stays flat however many rows come.
+"""
+
+from __future__ import annotations
+import itertools
+import re
+from collections.abc import Sequence
+from typing import Any
+import psycopg
+from ... import exc
+from .._base import RawResult
+from ._dialect import PGDialect, connect_kwargs, error_for_sqlstate
+
+ASYNC = False
+_RETURNING = re.compile("\\bRETURNING\\b", re.I)
+_cursor_names = itertools.count(1)
+
+
+def translate_error(err: BaseException, raw: Any = None) -> exc.DBAPIError:
+    broken = raw is not None and (raw.broken or raw.closed)
+    sqlstate = getattr(err, "sqlstate", None)
+    if isinstance(err, psycopg.DatabaseError) and sqlstate:
+        return error_for_sqlstate(str(err), sqlstate, err, disconnect=broken)
+    if isinstance(err, psycopg.OperationalError) or broken:
+        return exc.OperationalError(str(err), orig=err, connection_invalidated=True)
+    if isinstance(err, psycopg.DataError):
+        return exc.DataError(str(err), orig=err)
+    if isinstance(err, psycopg.ProgrammingError):
+        return exc.ProgrammingError(str(err), orig=err)
+    return exc.InterfaceError(str(err), orig=err)
+
+
+def _keys(description: Any) -> tuple[str, ...] | None:
+    return tuple([column.name for column in description]) if description else None
+
+
+class PsycopgStream:
+    __slots__ = ("_cursor", "keys")
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+        self.keys = _keys(cursor.description)
+
+    def fetchmany(self, size: int) -> list[Any]:
+        try:
+            return self._cursor.fetchmany(size)
+        except psycopg.Error as err:
+            raise translate_error(err, self._cursor.connection) from err
+
+    def close(self) -> None:
+        try:
+            self._cursor.close()
+        except psycopg.Error as err:
+            raise translate_error(err, self._cursor.connection) from err
+
+
+class PsycopgConnection:
+    """A psycopg connection behind the driver-connection protocol."""
+
+    __slots__ = ("_cursor", "driver_connection")
+
+    def __init__(self, raw: Any) -> None:
+        self.driver_connection = raw
+        self._cursor = raw.cursor()
+
+    def execute(self, sql: str, params: Any) -> RawResult:
+        cursor = self._cursor
+        try:
+            cursor.execute(sql, params)
+            description = cursor.description
+            if description is None:
+                return RawResult(None, (), cursor.rowcount)
+            rows = cursor.fetchall()
+        except psycopg.Error as err:
+            raise translate_error(err, self.driver_connection) from err
+        return RawResult(_keys(description), rows, cursor.rowcount)
+
+    def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult:
+        cursor = self._cursor
+        returning = _RETURNING.search(sql) is not None
+        try:
+            cursor.executemany(sql, seq, returning=returning)
+            if not returning:
+                return RawResult(None, (), cursor.rowcount)
+            keys = _keys(cursor.description)
+            rows: list[Any] = []
+            while True:
+                rows.extend(cursor.fetchall())
+                if not cursor.nextset():
+                    break
+        except psycopg.Error as err:
+            raise translate_error(err, self.driver_connection) from err
+        return RawResult(keys, rows, len(rows))
+
+    def command(self, sql: str) -> None:
+        try:
+            self._cursor.execute(sql)
+        except psycopg.Error as err:
+            raise translate_error(err, self.driver_connection) from err
+
+    def stream(self, sql: str, params: Any, in_transaction: bool) -> PsycopgStream:
+        name = f"ferryman_stream_{next(_cursor_names)}"
+        cursor = self.driver_connection.cursor(name=name, withhold=not in_transaction)
+        try:
+            cursor.execute(sql, params)
+        except psycopg.Error as err:
+            raise translate_error(err, self.driver_connection) from err
+        return PsycopgStream(cursor)
+
+    def ping(self) -> None:
+        self.command(";")
+
+    def close(self) -> None:
+        self.driver_connection.close()
+
+    def terminate(self) -> None:
+        self.driver_connection.pgconn.finish()
+
+
+class PsycopgDriver:
+    name = "psycopg"
+    is_async = ASYNC
+    extra = "postgresql"
+    dialect = PGDialect("format", "psycopg")
+
+    @staticmethod
+    def connect(params: dict[str, Any]) -> PsycopgConnection:
+        kwargs: dict[str, Any] = {"connect_timeout": 10, **connect_kwargs(params)}
+        kwargs.update(params.get("query") or {})
+        kwargs.update(params.get("connect_args") or {})
+        try:
+            raw = psycopg.Connection.connect(autocommit=True, **kwargs)
+        except psycopg.Error as err:
+            raise exc.OperationalError(
+                f"could not connect: {err}", orig=err, sqlstate=getattr(err, "sqlstate", None)
+            ) from err
+        return PsycopgConnection(raw)
+
+
+driver = PsycopgDriver()

@@ -1,0 +1,5 @@
+"""SQLite: the embedded default backend (``sqlite://``, ``sqlite+aiosqlite://``)."""
+
+from ._dialect import SQLiteDialect
+
+__all__ = ["SQLiteDialect"]

@@ -1,0 +1,104 @@
+"""The ``sqlite://`` driver: the standard library's sqlite3, in autocommit mode.
+
+The connection is opened with ``isolation_level=None`` so that sqlite3 never
+begins transactions behind our back; ferryman sends ``BEGIN`` itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from .._base import RawResult
+from ._dialect import SQLiteDialect, connect_args, translate_error
+
+_ERRORS = (sqlite3.Error, OverflowError, ValueError)
+
+
+class SQLite3Stream:
+    __slots__ = ("_cursor", "keys")
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+        desc = cursor.description
+        self.keys = tuple([d[0] for d in desc]) if desc else None
+
+    def fetchmany(self, size: int) -> list[Any]:
+        try:
+            return self._cursor.fetchmany(size)
+        except _ERRORS as err:
+            raise translate_error(err) from err
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
+class SQLite3Connection:
+    """A sqlite3 connection behind the ``DriverConnection`` protocol."""
+
+    __slots__ = ("driver_connection",)
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.driver_connection = raw
+
+    def execute(self, sql: str, params: Any) -> RawResult:
+        try:
+            cursor = self.driver_connection.execute(sql, () if params is None else params)
+            desc = cursor.description
+            if desc is None:
+                return RawResult(None, (), cursor.rowcount, cursor.lastrowid)
+            rows = cursor.fetchall()
+        except _ERRORS as err:
+            raise translate_error(err) from err
+        return RawResult(tuple([d[0] for d in desc]), rows, -1, None)
+
+    def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult:
+        try:
+            cursor = self.driver_connection.executemany(sql, seq)
+        except _ERRORS as err:
+            raise translate_error(err) from err
+        return RawResult(None, (), cursor.rowcount, None)
+
+    def command(self, sql: str) -> None:
+        try:
+            self.driver_connection.execute(sql)
+        except _ERRORS as err:
+            raise translate_error(err) from err
+
+    def stream(self, sql: str, params: Any, in_transaction: bool) -> SQLite3Stream:
+        try:
+            return SQLite3Stream(
+                self.driver_connection.execute(sql, () if params is None else params)
+            )
+        except _ERRORS as err:
+            raise translate_error(err) from err
+
+    def ping(self) -> None:
+        self.command("SELECT 1")
+
+    def close(self) -> None:
+        self.driver_connection.close()
+
+    def terminate(self) -> None:
+        self.driver_connection.close()
+
+
+class SQLite3Driver:
+    name = "pysqlite"
+    is_async = False
+    extra = None
+    dialect = SQLiteDialect("pysqlite")
+
+    @staticmethod
+    def connect(params: dict[str, Any]) -> SQLite3Connection:
+        database, kwargs = connect_args(params)
+        try:
+            raw = sqlite3.connect(database, **kwargs)
+            raw.execute("PRAGMA foreign_keys = ON")
+        except _ERRORS as err:
+            raise translate_error(err) from err
+        return SQLite3Connection(raw)
+
+
+driver = SQLite3Driver()

@@ -1,0 +1,37 @@
+"""Engines, connections, transactions, pools and results (the sync front end;
+the async one is ``ferryman.asyncio``)."""
+
+from ._connection import Connection, Engine, Transaction
+from ._create import create_engine
+from ._entry import PoolEntry
+from ._result import MappingResult, Result, ScalarResult
+from ._row import ResultKeys, Row, RowMapping
+from ._url import URL, make_url
+
+__all__ = [
+    "URL",
+    "Connection",
+    "Engine",
+    "MappingResult",
+    "PoolEntry",
+    "Result",
+    "ResultKeys",
+    "Row",
+    "RowMapping",
+    "ScalarResult",
+    "Transaction",
+    "create_engine",
+    "make_url",
+]
+
+for _cls in (
+    Connection,
+    Engine,
+    Transaction,
+    Result,
+    ScalarResult,
+    MappingResult,
+    Row,
+    RowMapping,
+):
+    _cls.__module__ = "ferryman.engine"

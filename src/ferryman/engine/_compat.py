@@ -1,0 +1,86 @@
+"""The few primitives whose sync and async forms differ in more than ``await``.
+
+The async front ends use the ``A``-prefixed names; ``tools/async_to_sync.py``
+renames them to the sync ones when it generates the sync modules, so each
+pair below must offer the same methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+__all__ = ["NOTHING", "ALock", "AMutex", "AQueue", "Lock", "Mutex", "Queue", "asleep", "sleep"]
+
+T = TypeVar("T")
+NOTHING: Any = object()  # what a queue get returns when it timed out / was empty
+
+
+class AQueue(Generic[T]):
+    """A LIFO (or FIFO) queue for one event loop; ``put`` never waits."""
+
+    def __init__(self, lifo: bool = True) -> None:
+        self._queue: asyncio.Queue[T] = asyncio.LifoQueue() if lifo else asyncio.Queue()
+
+    def put(self, item: T) -> None:
+        self._queue.put_nowait(item)
+
+    def get_nowait(self) -> T:
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return NOTHING  # type: ignore[no-any-return]
+
+    async def get(self, timeout: float | None) -> T:
+        """The next item, or ``NOTHING`` after ``timeout`` seconds."""
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._queue.get()
+        except TimeoutError:
+            return NOTHING  # type: ignore[no-any-return]
+
+    def qsize(self) -> int:
+        return self._queue.qsize()
+
+
+class Queue(Generic[T]):
+    """A thread-safe LIFO (or FIFO) queue with the same methods as ``AQueue``."""
+
+    def __init__(self, lifo: bool = True) -> None:
+        self._queue: queue.Queue[T] = queue.LifoQueue() if lifo else queue.Queue()
+
+    def put(self, item: T) -> None:
+        self._queue.put_nowait(item)
+
+    def get_nowait(self) -> T:
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return NOTHING  # type: ignore[no-any-return]
+
+    def get(self, timeout: float | None) -> T:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return NOTHING  # type: ignore[no-any-return]
+
+    def qsize(self) -> int:
+        return self._queue.qsize()
+
+
+class AMutex(contextlib.nullcontext[None]):
+    """No lock is needed between awaits on one event loop."""
+
+
+Mutex: Callable[[], threading.Lock] = threading.Lock
+
+asleep = asyncio.sleep
+sleep = time.sleep
+
+ALock = asyncio.Lock
+Lock = threading.Lock

@@ -1,0 +1,696 @@
+# Generated from src/ferryman/engine/_connection_async.py by tools/async_to_sync.py: do not edit.
+# Change the async source and run the tool again.
+"""Engines, connections and transactions: the async front end.
+
+This module is the source of ``_connection.py`` (``Engine``, ``Connection``,
+``Transaction``), which ``tools/async_to_sync.py`` generates from it. The
+two differ only where ``ASYNC`` says so.
+
+Theory of operation:
+
+* ``engine.connect()`` checks a driver connection out of the pool. The
+  first statement begins a transaction ("autobegin", logged as
+  ``BEGIN (implicit)``) unless the connection runs in ``AUTOCOMMIT``; it
+  lasts until ``commit()`` / ``rollback()``. ``close()`` rolls back what is
+  left and returns the connection to the pool.
+* Statements are compiled once per engine (``StatementCache``) and sent as
+  SQL plus positional parameters through the narrow driver protocol.
+* A driver error arrives already translated (``exc.DBAPIError``); here it
+  gets the statement and parameters. If the driver lost the connection the
+  pool entry is discarded at once, and the transaction is marked inactive:
+  ``rollback()`` clears it and the next statement checks out a fresh
+  connection.
+* Anything else that interrupts an operation (task cancellation, a timeout,
+  a ``KeyboardInterrupt``) marks the connection *dirty*: its protocol state
+  is unknown, so it is discarded when released, never handed to another user.
+"""
+
+from __future__ import annotations
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+from .. import exc
+from ._echo import Echo, compile_note
+from ._entry import PoolEntry
+from ._execution import Prepared, StatementCache
+from ._pool import Pool
+from ._result import Result, ScalarResult
+from ._state import COMMITTED, ROLLED_BACK, ConnState, TxRecord
+
+ASYNC = False
+__all__ = ["Connection", "Engine", "Transaction"]
+T = TypeVar("T")
+_EXECUTION_OPTIONS = frozenset(
+    {"isolation_level", "stream_results", "yield_per", "logging_token", "max_row_buffer"}
+)
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    unknown = set(options) - _EXECUTION_OPTIONS
+    if unknown:
+        raise exc.ArgumentError(
+            f"Unknown execution option(s) {sorted(unknown)}; known options are "
+            + ", ".join(sorted(_EXECUTION_OPTIONS))
+        )
+
+
+class Connection:
+    """A connection from the pool, with its transaction.
+
+    Use it as a context manager (``async with engine.connect() as conn:``) so
+    that it goes back to the pool, rolled back, however the block ends.
+    """
+
+    def __init__(self, engine: Engine, state: ConnState | None = None) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self._echo = engine._echo
+        self._log = engine._echo.active()
+        self._log_rows = engine._echo if engine._echo.rows_active() else None
+        self._cache = engine._cache
+        self._s = state or ConnState(engine._isolation_level, dict(engine._options))
+        self._driver: Any = None
+
+    def _wrap(self, driver: Any) -> Any:
+        return driver
+
+    def _set_entry(self, entry: PoolEntry | None) -> None:
+        self._s.entry = entry
+        self._driver = self._wrap(entry.dbapi_connection) if entry is not None else None
+
+    def _connect_entry(self) -> PoolEntry:
+        return self.engine.pool.connect()
+
+    def _release_entry(self, entry: PoolEntry, discard: bool) -> None:
+        self.engine.pool.release(entry, discard=discard)
+
+    def start(self) -> Connection:
+        """Check a connection out of the pool (``async with`` and ``await`` call this)."""
+        s = self._s
+        if s.closed:
+            raise exc.ResourceClosedError("This connection is closed; open a new one")
+        if s.entry is None:
+            self._set_entry(self._connect_entry())
+        return self
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _ensure_ready(self) -> None:
+        """Before a statement: open, connected, and inside a (possibly implicit) transaction."""
+        s = self._s
+        if s.closed:
+            raise exc.ResourceClosedError(
+                "This connection is closed; open a new one with engine.connect()"
+            )
+        if s.tx is not None and (not s.tx.is_active):
+            raise exc.PendingRollbackError(
+                "This connection's transaction was lost (the database connection failed inside it); call rollback() before running another statement"
+            )
+        if self._driver is None:
+            self._reconnect()
+        if s.tx is None:
+            self._begin_root(implicit=True)
+
+    def _reconnect(self) -> None:
+        s = self._s
+        self._set_entry(self._connect_entry())
+        s.invalidated = False
+        s.dirty = False
+
+    def _isolation(self) -> str | None:
+        return self._s.isolation_level
+
+    def execute(
+        self,
+        statement: Any,
+        parameters: Any = None,
+        *,
+        execution_options: dict[str, Any] | None = None,
+    ) -> Result:
+        """Run a statement; the rows are buffered in the returned ``Result``.
+
+        ``parameters`` is a dict of bind values, or a list of dicts to run the
+        statement once per dict (an executemany, on the driver's batch path).
+        """
+        prepared = self._cache.prepare(statement, parameters)
+        if execution_options:
+            _check_options(execution_options)
+            if execution_options.get("stream_results") or execution_options.get("yield_per"):
+                return self._stream(prepared, execution_options)
+        return self._run(prepared)
+
+    def exec_driver_sql(
+        self,
+        statement: str,
+        parameters: Any = None,
+        *,
+        execution_options: dict[str, Any] | None = None,
+    ) -> Result:
+        """Run SQL as the driver takes it: its own placeholders (``?``, ``$1``, ``%s``)
+        and parameters (a tuple, or a list of tuples for an executemany)."""
+        if not isinstance(statement, str):
+            raise exc.ArgumentError(
+                f"exec_driver_sql() takes a SQL string, not {type(statement).__name__}"
+            )
+        many = (
+            isinstance(parameters, list)
+            and bool(parameters)
+            and isinstance(parameters[0], (tuple, list, dict))
+        )
+        prepared = Prepared(None, False, statement, parameters, many, parameters)
+        return self._run(prepared)
+
+    def scalar(
+        self,
+        statement: Any,
+        parameters: Any = None,
+        *,
+        execution_options: dict[str, Any] | None = None,
+    ) -> Any:
+        """The first column of the first row (or ``None``)."""
+        result = self.execute(statement, parameters, execution_options=execution_options)
+        return result.scalar()
+
+    def scalars(
+        self,
+        statement: Any,
+        parameters: Any = None,
+        *,
+        execution_options: dict[str, Any] | None = None,
+    ) -> ScalarResult:
+        result = self.execute(statement, parameters, execution_options=execution_options)
+        return result.scalars()
+
+    def _log_statement(self, prepared: Prepared) -> None:
+        compiled = prepared.compiled
+        if compiled is None:
+            note = "raw sql"
+        else:
+            note = compile_note(prepared.fresh, compiled.compile_time, compiled.created_at)
+        self._echo.statement(prepared.sql, note, prepared.user_params, prepared.many)
+
+    def _run(self, prepared: Prepared) -> Result:
+        s = self._s
+        if s.tx is None or self._driver is None or not s.tx.is_active:
+            self._ensure_ready()
+        driver = self._driver
+        if self._log:
+            self._log_statement(prepared)
+        try:
+            if prepared.many:
+                raw = driver.executemany(prepared.sql, prepared.params)
+            else:
+                raw = driver.execute(prepared.sql, prepared.params)
+        except exc.DBAPIError as err:
+            self._failed(err, prepared.sql, prepared.user_params)
+            raise
+        except BaseException:
+            s.dirty = True
+            raise
+        keys = raw.keys
+        compiled = prepared.compiled
+        if (
+            keys is not None
+            and compiled is not None
+            and compiled.result_keys
+            and (len(compiled.result_keys) == len(keys))
+        ):
+            keys = compiled.result_keys
+        return Result(keys, raw.rows, None, raw.rowcount, raw.lastrowid, self._log_rows)
+
+    def stream(
+        self,
+        statement: Any,
+        parameters: Any = None,
+        *,
+        execution_options: dict[str, Any] | None = None,
+    ) -> Result:
+        """Run a statement and read its rows as they come, from a server-side cursor
+        on PostgreSQL (memory stays flat however many rows there are)."""
+        prepared = self._cache.prepare(statement, parameters)
+        if execution_options:
+            _check_options(execution_options)
+        return self._stream(prepared, execution_options or {})
+
+    def stream_scalars(
+        self,
+        statement: Any,
+        parameters: Any = None,
+        *,
+        execution_options: dict[str, Any] | None = None,
+    ) -> ScalarResult:
+        result = self.stream(statement, parameters, execution_options=execution_options)
+        return result.scalars()
+
+    def _stream(self, prepared: Prepared, options: dict[str, Any]) -> Result:
+        if prepared.many:
+            raise exc.ArgumentError(
+                "stream() runs one statement with one set of parameters; use execute() for an executemany"
+            )
+        self._ensure_ready()
+        if self._log:
+            self._log_statement(prepared)
+        in_tx = self._isolation() != "AUTOCOMMIT"
+        try:
+            raw = self._driver.stream(prepared.sql, prepared.params, in_tx)
+        except exc.DBAPIError as err:
+            self._failed(err, prepared.sql, prepared.user_params)
+            raise
+        except BaseException:
+            self._s.dirty = True
+            raise
+        guarded = _GuardedStream(self, raw, prepared)
+        result = Result(raw.keys, (), guarded, -1, None, self._log_rows)
+        if options.get("yield_per"):
+            result.yield_per(options["yield_per"])
+        return result
+
+    def _command(self, sql: str, shown: str | None = None) -> None:
+        """Send a control statement (BEGIN, COMMIT, SAVEPOINT ...); logged as ``shown``
+        or as it is."""
+        if self._log:
+            self._echo.info("%s", shown or sql)
+        try:
+            self._driver.command(sql)
+        except exc.DBAPIError as err:
+            self._failed(err, sql, None)
+            raise
+        except BaseException:
+            self._s.dirty = True
+            raise
+
+    def _failed(self, err: exc.DBAPIError, sql: str, params: Any) -> None:
+        err.statement = sql
+        err.params = params
+        err.hide_parameters = self._echo.hide_parameters
+        if err.connection_invalidated:
+            self._invalidate_entry()
+
+    def _invalidate_entry(self) -> None:
+        """Drop the driver connection (it is broken); the transaction becomes inactive."""
+        s = self._s
+        entry = s.entry
+        if s.tx is not None:
+            s.tx.step("deactivate")
+        for savepoint in s.savepoints:
+            savepoint.step("deactivate")
+        s.savepoints.clear()
+        s.invalidated = True
+        if entry is not None:
+            self._set_entry(None)
+            self._release_entry(entry, True)
+
+    def begin(self) -> Transaction:
+        """Begin a transaction: ``async with conn.begin():`` commits at the end of the
+        block and rolls back if it raises."""
+        if self._s.tx is not None:
+            raise exc.InvalidRequestError(
+                "A transaction is already begun on this connection (explicitly, or implicitly by a statement: autobegin). Call commit() or rollback() first, or use begin_nested() for a savepoint"
+            )
+        transaction = Transaction(self, nested=False)
+        transaction.start()
+        return transaction
+
+    def begin_nested(self) -> Transaction:
+        """Begin a savepoint (beginning the transaction first if there is none)."""
+        transaction = Transaction(self, nested=True)
+        transaction.start()
+        return transaction
+
+    def _begin_root(self, implicit: bool) -> TxRecord:
+        s = self._s
+        level = self._isolation()
+        if level == "AUTOCOMMIT":
+            if self._log:
+                self._echo.info("BEGIN (implicit; autocommit mode: nothing is sent)")
+        else:
+            shown = "BEGIN (implicit)" if implicit else None
+            self._command(self.dialect.begin_sql(level), shown)
+        s.tx = TxRecord()
+        return s.tx
+
+    def _begin_explicit(self) -> TxRecord:
+        s = self._s
+        if s.tx is not None:
+            self.begin()
+        self._ensure_ready_no_tx()
+        return self._begin_root(implicit=False)
+
+    def _ensure_ready_no_tx(self) -> None:
+        s = self._s
+        if s.closed:
+            raise exc.ResourceClosedError("This connection is closed; open a new one")
+        if self._driver is None:
+            self._reconnect()
+
+    def _begin_savepoint(self) -> TxRecord:
+        s = self._s
+        self._ensure_ready()
+        s.sp_counter += 1
+        record = TxRecord(f"ferryman_sp_{s.sp_counter}")
+        self._command(self.dialect.savepoint_sql(record.name))
+        s.savepoints.append(record)
+        return record
+
+    def _end_root(self, record: TxRecord, event: str) -> None:
+        s = self._s
+        record.check(event)
+        if record is not s.tx or not record.is_active:
+            record.step(event)
+            if record is s.tx:
+                s.tx = None
+            return
+        for savepoint in s.savepoints:
+            savepoint.step("deactivate")
+        s.savepoints.clear()
+        sql = "COMMIT" if event == "commit" else "ROLLBACK"
+        try:
+            if self._isolation() == "AUTOCOMMIT" or self._driver is None:
+                if self._log:
+                    self._echo.info("%s (autocommit mode: nothing is sent)", sql)
+            else:
+                self._command(sql)
+        except exc.DBAPIError:
+            if event == "commit" and self._driver is not None:
+                try:
+                    self._command("ROLLBACK")
+                except exc.DBAPIError:
+                    s.dirty = True
+            record.step("rollback")
+            s.tx = None
+            raise
+        except BaseException:
+            record.step("deactivate")
+            s.tx = None
+            raise
+        record.step(event)
+        s.tx = None
+
+    def _end_savepoint(self, record: TxRecord, event: str) -> None:
+        s = self._s
+        record.check(event)
+        if not record.is_active or record not in s.savepoints:
+            record.step(event)
+            return
+        index = s.savepoints.index(record)
+        for inner in s.savepoints[index + 1 :]:
+            inner.step("deactivate")
+        del s.savepoints[index:]
+        name = record.name or ""
+        if event == "commit":
+            sql = self.dialect.release_savepoint_sql(name)
+        else:
+            sql = self.dialect.rollback_to_savepoint_sql(name)
+        try:
+            self._command(sql)
+        except BaseException:
+            record.step("deactivate")
+            raise
+        record.step(event)
+
+    def commit(self) -> None:
+        """Commit the transaction (and every savepoint in it); nothing if there is none."""
+        if self._s.tx is not None:
+            self._end_root(self._s.tx, "commit")
+
+    def rollback(self) -> None:
+        """Roll back the transaction; also clears a transaction lost with its connection."""
+        if self._s.tx is not None:
+            self._end_root(self._s.tx, "rollback")
+
+    def in_transaction(self) -> bool:
+        return self._s.tx is not None
+
+    def in_nested_transaction(self) -> bool:
+        return bool(self._s.savepoints)
+
+    def get_transaction(self) -> TxRecord | None:
+        return self._s.tx
+
+    def get_nested_transaction(self) -> TxRecord | None:
+        return self._s.savepoints[-1] if self._s.savepoints else None
+
+    def execution_options(self, **options: Any) -> Connection:
+        """Set options on this connection (in place): ``isolation_level`` ("AUTOCOMMIT",
+        "SERIALIZABLE", ...), ``yield_per``, ``stream_results``."""
+        _check_options(options)
+        s = self._s
+        if "isolation_level" in options:
+            if s.tx is not None:
+                raise exc.InvalidRequestError(
+                    "Can't change the isolation level inside a transaction; commit() or rollback() first, or set it right after engine.connect()"
+                )
+            s.isolation_level = self.dialect.normalize_isolation_level(options["isolation_level"])
+        s.options.update(options)
+        return self
+
+    def get_execution_options(self) -> dict[str, Any]:
+        return dict(self._s.options)
+
+    def get_isolation_level(self) -> str:
+        """The isolation level new transactions on this connection use."""
+        return self._isolation() or self.dialect.default_isolation_level
+
+    @property
+    def default_isolation_level(self) -> str:
+        return self.dialect.default_isolation_level
+
+    def get_raw_connection(self) -> PoolEntry:
+        """The pooled connection: ``.driver_connection`` is the driver's own object."""
+        self._ensure_ready_no_tx()
+        return self._s.entry
+
+    @property
+    def connection(self) -> PoolEntry:
+        """The pooled connection: ``.driver_connection`` is the driver's own object."""
+        self._ensure_ready_no_tx()
+        return self._s.entry
+
+    @property
+    def closed(self) -> bool:
+        return self._s.closed
+
+    @property
+    def invalidated(self) -> bool:
+        return self._s.invalidated
+
+    def invalidate(self, exception: BaseException | None = None) -> None:
+        """Discard the database connection (it is closed, not pooled). The next
+        statement, after ``rollback()`` if a transaction was open, uses a new one."""
+        if self._s.closed:
+            raise exc.ResourceClosedError("This connection is closed")
+        self._invalidate_entry()
+
+    def close(self) -> None:
+        """Roll back what is left and return the connection to the pool."""
+        s = self._s
+        if s.closed:
+            return
+        s.closed = True
+        try:
+            if s.entry is not None and (not s.dirty) and (s.tx is not None) and s.tx.is_active:
+                self._end_root(s.tx, "rollback")
+        except exc.DBAPIError:
+            s.dirty = True
+        finally:
+            s.tx = None
+            s.savepoints.clear()
+            entry = s.entry
+            if entry is not None:
+                self._set_entry(None)
+                self._release_entry(entry, s.dirty)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._s.closed else "open"
+        return f"<{type(self).__name__} {self.engine.url} {state}>"
+
+
+class _GuardedStream:
+    """A driver stream whose errors reach the connection (to discard a lost one)."""
+
+    __slots__ = ("_conn", "_prepared", "_stream", "keys")
+
+    def __init__(self, conn: Connection, stream: Any, prepared: Prepared) -> None:
+        self._conn = conn
+        self._stream = stream
+        self._prepared = prepared
+        self.keys = stream.keys
+
+    def fetchmany(self, size: int) -> Any:
+        try:
+            return self._stream.fetchmany(size)
+        except exc.DBAPIError as err:
+            self._conn._failed(err, self._prepared.sql, self._prepared.user_params)
+            raise
+        except BaseException:
+            self._conn._s.dirty = True
+            raise
+
+    def close(self) -> None:
+        if self._conn._driver is None:
+            return
+        try:
+            self._stream.close()
+        except exc.DBAPIError as err:
+            self._conn._failed(err, self._prepared.sql, self._prepared.user_params)
+            raise
+
+
+class Transaction:
+    """A transaction (``nested=False``) or a savepoint (``nested=True``).
+
+    ``async with conn.begin():`` / ``await conn.begin()``; ``commit()``,
+    ``rollback()``, ``close()`` (rolls back if still active).
+    """
+
+    def __init__(self, connection: Connection, nested: bool) -> None:
+        self.connection = connection
+        self.nested = nested
+        self._record: TxRecord | None = None
+
+    def start(self) -> Transaction:
+        if self._record is not None:
+            raise exc.InvalidRequestError("This transaction was already started")
+        conn = self.connection
+        if self.nested:
+            self._record = conn._begin_savepoint()
+        else:
+            self._record = conn._begin_explicit()
+        return self
+
+    def _started(self) -> TxRecord:
+        if self._record is None:
+            raise exc.InvalidRequestError(
+                "This transaction was not started: use 'async with conn.begin():' or 'trans = await conn.begin()'"
+            )
+        return self._record
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        record = self._record
+        if record is None:
+            return
+        if exc_type is None:
+            if record.state not in (COMMITTED, ROLLED_BACK):
+                self.commit()
+        else:
+            self.rollback()
+
+    @property
+    def is_active(self) -> bool:
+        return self._record is not None and self._record.is_active
+
+    def commit(self) -> None:
+        record = self._started()
+        if self.nested:
+            self.connection._end_savepoint(record, "commit")
+        else:
+            self.connection._end_root(record, "commit")
+
+    def rollback(self) -> None:
+        record = self._started()
+        if self.nested:
+            self.connection._end_savepoint(record, "rollback")
+        else:
+            self.connection._end_root(record, "rollback")
+
+    def close(self) -> None:
+        """Roll back if still active."""
+        if self._record is not None and self._record.is_active:
+            self.rollback()
+
+    def __repr__(self) -> str:
+        kind = "savepoint" if self.nested else "transaction"
+        state = self._record.state if self._record else "not started"
+        return f"<{type(self).__name__} {kind} {state}>"
+
+
+class Engine:
+    """A pool of connections to one database, and how to talk to it.
+
+    Made by ``create_async_engine(url, ...)``. ``connect()`` for a connection,
+    ``begin()`` for a connection inside a transaction, ``dispose()`` to close
+    the pool's connections.
+    """
+
+    def __init__(
+        self,
+        url: Any,
+        driver: Any,
+        pool: Pool,
+        *,
+        echo: Echo,
+        isolation_level: str | None = None,
+        options: dict[str, Any] | None = None,
+        cache: StatementCache | None = None,
+    ) -> None:
+        self.url = url
+        self.driver = driver.name
+        self._driver_spec = driver
+        self.dialect = driver.dialect
+        self.pool = pool
+        self._echo = echo
+        self._isolation_level = isolation_level
+        self._options = options or {}
+        self._cache = cache or StatementCache(self.dialect.paramstyle)
+
+    @property
+    def name(self) -> str:
+        """The backend: ``"sqlite"`` or ``"postgresql"``."""
+        return self.dialect.name
+
+    @property
+    def echo(self) -> bool | str:
+        return self._echo.flag
+
+    @echo.setter
+    def echo(self, value: bool | str) -> None:
+        self._echo = Echo(value, self._echo.hide_parameters)
+
+    def connect(self) -> Connection:
+        """A connection: ``async with engine.connect() as conn:``."""
+        conn = Connection(self)
+        conn.start()
+        return conn
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection in a transaction: committed when the block ends, rolled back
+        if it raises."""
+        with self.connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self, close: bool = True) -> None:
+        """Close the pool's idle connections; connections in use close when returned."""
+        self.pool.dispose()
+
+    def execution_options(self, **options: Any) -> Engine:
+        """An engine sharing this one's pool whose connections have these options."""
+        _check_options(options)
+        level = self._isolation_level
+        if "isolation_level" in options:
+            level = self.dialect.normalize_isolation_level(options["isolation_level"])
+        return type(self)(
+            self.url,
+            self._driver_spec,
+            self.pool,
+            echo=self._echo,
+            isolation_level=level,
+            options={**self._options, **options},
+            cache=self._cache,
+        )
+
+    def get_execution_options(self) -> dict[str, Any]:
+        return dict(self._options)
+
+    def clear_compiled_cache(self) -> None:
+        self._cache.clear()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url})"

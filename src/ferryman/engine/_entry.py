@@ -1,0 +1,39 @@
+"""A pooled connection: the driver connection plus the pool's bookkeeping."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+__all__ = ["PoolEntry"]
+
+
+class PoolEntry:
+    """One driver connection as the pool tracks it.
+
+    ``conn.connection`` (sync) / ``await conn.get_raw_connection()`` (async)
+    return it: ``driver_connection`` is the driver's own connection object
+    (an ``asyncpg.Connection``, a ``psycopg.Connection``, a
+    ``sqlite3.Connection``) for driver-level work such as COPY or LISTEN;
+    ``dbapi_connection`` is ferryman's adapter over it; ``info`` is a dict
+    that lives as long as the connection.
+    """
+
+    __slots__ = ("created_at", "dbapi_connection", "generation", "info", "returned_at")
+
+    def __init__(self, driver: Any, generation: int) -> None:
+        self.dbapi_connection = driver
+        self.generation = generation
+        self.created_at = self.returned_at = time.monotonic()
+        self.info: dict[str, Any] = {}
+
+    @property
+    def driver(self) -> Any:
+        return self.dbapi_connection
+
+    @property
+    def driver_connection(self) -> Any:
+        return self.dbapi_connection.driver_connection
+
+    def __repr__(self) -> str:
+        return f"<PoolEntry {self.driver_connection!r}>"

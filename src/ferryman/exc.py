@@ -1,0 +1,249 @@
+"""Every error ferryman raises, in one module.
+
+The tree::
+
+    FerrymanError                      root of everything ferryman raises
+    ├── ArgumentError                  a bad argument: URL, option, parameter set
+    │   ├── NoSuchModuleError          unknown backend or driver in a URL
+    │   │   └── DriverNotInstalledError  known driver, its package is missing
+    │   └── ObjectNotExecutableError   execute() given something not executable
+    ├── InvalidRequestError            the call is not valid in the current state
+    │   ├── ResourceClosedError        the connection / result is closed
+    │   ├── PendingRollbackError       a failed transaction must be rolled back
+    │   ├── NoResultFound              one() found no row
+    │   └── MultipleResultsFound       one() found more than one row
+    ├── TimeoutError                   no connection came free in pool_timeout
+    └── StatementError                 a statement could not be executed
+        └── DBAPIError                 the driver / database refused it
+            ├── InterfaceError         talking to the driver went wrong
+            └── DatabaseError          the database reported an error
+                ├── OperationalError   connection lost, timeouts, lock failures
+                ├── IntegrityError     constraint violations
+                ├── ProgrammingError   syntax errors, missing tables or columns
+                ├── DataError          a value the column cannot take
+                ├── InternalError      the database's internal state
+                └── NotSupportedError  a feature the database does not have
+
+Errors from the drivers are mapped by class (sqlite3, aiosqlite) or by
+SQLSTATE (PostgreSQL, for psycopg and asyncpg alike), so one failure maps to
+one class whatever the driver. On SQLite, a statement the database cannot
+compile (a syntax error, a missing table or column) is a ``ProgrammingError``
+as it is on PostgreSQL, not an ``OperationalError``.
+
+Each class has a short stable ``code`` that the documentation explains.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ArgumentError",
+    "DBAPIError",
+    "DataError",
+    "DatabaseError",
+    "DriverNotInstalledError",
+    "FerrymanError",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "InvalidRequestError",
+    "MultipleResultsFound",
+    "NoResultFound",
+    "NoSuchModuleError",
+    "NotSupportedError",
+    "ObjectNotExecutableError",
+    "OperationalError",
+    "PendingRollbackError",
+    "ProgrammingError",
+    "ResourceClosedError",
+    "StatementError",
+    "TimeoutError",
+]
+
+
+class FerrymanError(Exception):
+    """Root of every error raised by ferryman."""
+
+    code = "ferryman"
+
+
+class ArgumentError(FerrymanError):
+    """An argument (URL, option, parameter set) is not valid."""
+
+    code = "argument"
+
+
+class NoSuchModuleError(ArgumentError):
+    """A URL names a backend or driver that ferryman does not know."""
+
+    code = "no-such-module"
+
+
+class DriverNotInstalledError(NoSuchModuleError, ImportError):
+    """The driver a URL names is known, but its package is not installed."""
+
+    code = "driver-not-installed"
+
+
+class ObjectNotExecutableError(ArgumentError):
+    """``execute()`` was given an object that is not a statement."""
+
+    code = "not-executable"
+
+    def __init__(self, target: object) -> None:
+        hint = ""
+        if isinstance(target, str):
+            hint = (
+                "; wrap the SQL string in text(...) to execute it with :name bind parameters,"
+                " or use exec_driver_sql() to pass it to the driver as is"
+            )
+        super().__init__(f"Not an executable object: {target!r}{hint}")
+        self.target = target
+
+
+class InvalidRequestError(FerrymanError):
+    """The call is not valid in the object's current state."""
+
+    code = "invalid-request"
+
+
+class ResourceClosedError(InvalidRequestError):
+    """The connection, transaction or result was already closed."""
+
+    code = "closed"
+
+
+class PendingRollbackError(InvalidRequestError):
+    """A transaction failed (or lost its connection) and must be rolled back first."""
+
+    code = "pending-rollback"
+
+
+class NoResultFound(InvalidRequestError):
+    """``one()`` / ``scalar_one()`` found no row."""
+
+    code = "no-result"
+
+
+class MultipleResultsFound(InvalidRequestError):
+    """``one()`` / ``one_or_none()`` / ``scalar_one()`` found more than one row."""
+
+    code = "multiple-results"
+
+
+class TimeoutError(FerrymanError):
+    """No connection came free in the pool within ``pool_timeout`` seconds."""
+
+    code = "pool-timeout"
+
+
+def _short(params: Any, limit: int = 300) -> str:
+    text = repr(params)
+    return text if len(text) <= limit else text[: limit - 5] + " ...]"
+
+
+class StatementError(FerrymanError):
+    """A statement could not be executed.
+
+    ``statement`` is the SQL, ``params`` the parameters as given, ``orig`` the
+    underlying exception if there is one.
+    """
+
+    code = "statement"
+
+    def __init__(
+        self,
+        message: str,
+        statement: str | None = None,
+        params: Any = None,
+        orig: BaseException | None = None,
+        *,
+        hide_parameters: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.statement = statement
+        self.params = params
+        self.orig = orig
+        self.hide_parameters = hide_parameters
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.orig is not None and not isinstance(self, DBAPIError):
+            text = f"({type(self.orig).__name__}) {text}"
+        if self.statement is not None:
+            text += f"\n[SQL: {self.statement}]"
+            if self.hide_parameters:
+                text += "\n[SQL parameters hidden due to hide_parameters=True]"
+            elif self.params not in (None, (), {}, []):
+                text += f"\n[parameters: {_short(self.params)}]"
+        return text
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.message, self.statement, self.params, None))
+
+
+class DBAPIError(StatementError):
+    """The driver or the database refused an operation.
+
+    Beyond ``statement``/``params``/``orig``: ``sqlstate`` (the five-character
+    SQLSTATE on PostgreSQL, the result code name such as ``SQLITE_CONSTRAINT_UNIQUE``
+    on SQLite, or ``None``) and ``connection_invalidated`` (true when the
+    connection was lost and has been discarded; the next checkout gets a new
+    one).
+    """
+
+    code = "dbapi"
+
+    def __init__(
+        self,
+        message: str,
+        statement: str | None = None,
+        params: Any = None,
+        orig: BaseException | None = None,
+        *,
+        sqlstate: str | None = None,
+        connection_invalidated: bool = False,
+        hide_parameters: bool = False,
+    ) -> None:
+        super().__init__(message, statement, params, orig, hide_parameters=hide_parameters)
+        self.sqlstate = sqlstate
+        self.connection_invalidated = connection_invalidated
+
+    def __str__(self) -> str:
+        head = f"({type(self.orig).__name__}) " if self.orig is not None else ""
+        state = f" [SQLSTATE {self.sqlstate}]" if self.sqlstate else ""
+        return head + super().__str__().replace(self.message, self.message + state, 1)
+
+
+class InterfaceError(DBAPIError):
+    code = "interface"
+
+
+class DatabaseError(DBAPIError):
+    code = "database"
+
+
+class OperationalError(DatabaseError):
+    code = "operational"
+
+
+class IntegrityError(DatabaseError):
+    code = "integrity"
+
+
+class ProgrammingError(DatabaseError):
+    code = "programming"
+
+
+class DataError(DatabaseError):
+    code = "data"
+
+
+class InternalError(DatabaseError):
+    code = "internal"
+
+
+class NotSupportedError(DatabaseError):
+    code = "not-supported"
