@@ -26,7 +26,7 @@ Theory of operation:
 """
 
 from __future__ import annotations
-from collections.abc import Iterator
+from collections.abc import Iterator, Callable
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from .. import exc
@@ -34,6 +34,7 @@ from ._echo import Echo, compile_note
 from ._entry import PoolEntry
 from ._execution import Prepared, StatementCache
 from ._pool import Pool
+from ._result import Result, ScalarResult
 from ._result import Result, ScalarResult
 from ._state import COMMITTED, ROLLED_BACK, ConnState, TxRecord
 
@@ -195,7 +196,9 @@ class Connection:
 
     def _run(self, prepared: Prepared) -> Result:
         s = self._s
-        if s.tx is None or self._driver is None or not s.tx.is_active:
+        if s.tx is None or self._driver is None:
+            self._ensure_ready()
+        elif not s.tx.is_active:
             self._ensure_ready()
         driver = self._driver
         if self._log:

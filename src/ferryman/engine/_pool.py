@@ -31,7 +31,7 @@ from .. import exc
 from ._compat import NOTHING, Lock, Mutex, Queue
 from ._entry import PoolEntry
 
-__all__ = ["NullPool", "Pool", "QueuePool", "StaticPool"]
+__all__ = ["QueuePool", "NullPool", "Pool", "StaticPool"]
 ASYNC = False
 log = logging.getLogger("ferryman.pool")
 

@@ -315,7 +315,7 @@ class Result(_View):
         """A result whose rows have only these columns, in this order."""
         self._core.check_open()
         positions = [self._index(key) for key in keys]
-        names = tuple((self._core.keys or ())[p] for p in positions)
+        names = tuple(((self._core.keys or ())[p] for p in positions))
         cls = row_class(names)
         if len(positions) == 1:
             only = positions[0]
