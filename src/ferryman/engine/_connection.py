@@ -30,6 +30,7 @@ from collections.abc import Iterator, Callable
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from .. import exc
+from ..dialects._base import Dialect
 from ._echo import Echo, compile_note
 from ._entry import PoolEntry
 from ._execution import Prepared, StatementCache
@@ -64,7 +65,7 @@ class Connection:
 
     def __init__(self, engine: Engine, state: ConnState | None = None) -> None:
         self.engine = engine
-        self.dialect = engine.dialect
+        self.dialect: Dialect = engine.dialect
         self._echo = engine._echo
         self._log = engine._echo.active()
         self._log_rows = engine._echo if engine._echo.rows_active() else None
@@ -121,6 +122,12 @@ class Connection:
         self._set_entry(self._connect_entry())
         s.invalidated = False
         s.dirty = False
+
+    def _entry(self) -> PoolEntry:
+        entry = self._s.entry
+        if entry is None:
+            raise exc.ResourceClosedError("This connection has no database connection")
+        return entry
 
     def _isolation(self) -> str | None:
         return self._s.isolation_level
@@ -354,8 +361,9 @@ class Connection:
         s = self._s
         self._ensure_ready()
         s.sp_counter += 1
-        record = TxRecord(f"ferryman_sp_{s.sp_counter}")
-        self._command(self.dialect.savepoint_sql(record.name))
+        name = f"ferryman_sp_{s.sp_counter}"
+        record = TxRecord(name)
+        self._command(self.dialect.savepoint_sql(name))
         s.savepoints.append(record)
         return record
 
@@ -456,7 +464,7 @@ class Connection:
 
     def get_isolation_level(self) -> str:
         """The isolation level new transactions on this connection use."""
-        return self._isolation() or self.dialect.default_isolation_level
+        return str(self._isolation() or self.dialect.default_isolation_level)
 
     @property
     def default_isolation_level(self) -> str:
@@ -465,13 +473,13 @@ class Connection:
     def get_raw_connection(self) -> PoolEntry:
         """The pooled connection: ``.driver_connection`` is the driver's own object."""
         self._ensure_ready_no_tx()
-        return self._s.entry
+        return self._entry()
 
     @property
     def connection(self) -> PoolEntry:
         """The pooled connection: ``.driver_connection`` is the driver's own object."""
         self._ensure_ready_no_tx()
-        return self._s.entry
+        return self._entry()
 
     @property
     def closed(self) -> bool:
@@ -636,7 +644,7 @@ class Engine:
         self.url = url
         self.driver = driver.name
         self._driver_spec = driver
-        self.dialect = driver.dialect
+        self.dialect: Dialect = driver.dialect
         self.pool = pool
         self._echo = echo
         self._isolation_level = isolation_level
@@ -646,7 +654,7 @@ class Engine:
     @property
     def name(self) -> str:
         """The backend: ``"sqlite"`` or ``"postgresql"``."""
-        return self.dialect.name
+        return str(self.dialect.name)
 
     @property
     def echo(self) -> bool | str:

@@ -30,6 +30,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from .. import exc
+from ..dialects._base import Dialect
 from ._echo import Echo, compile_note
 from ._entry import PoolEntry
 from ._execution import Prepared, StatementCache
@@ -69,7 +70,7 @@ class AsyncConnection:
 
     def __init__(self, engine: AsyncEngine, state: ConnState | None = None) -> None:
         self.engine = engine
-        self.dialect = engine.dialect
+        self.dialect: Dialect = engine.dialect
         self._echo = engine._echo
         self._log = engine._echo.active()
         self._log_rows = engine._echo if engine._echo.rows_active() else None
@@ -137,6 +138,12 @@ class AsyncConnection:
         s.invalidated = False
         s.dirty = False
 
+    def _entry(self) -> PoolEntry:
+        entry = self._s.entry
+        if entry is None:
+            raise exc.ResourceClosedError("This connection has no database connection")
+        return entry
+
     def _isolation(self) -> str | None:
         return self._s.isolation_level
 
@@ -163,7 +170,7 @@ class AsyncConnection:
                         "AsyncConnection.execute() buffers every row; to read rows as they "
                         "come from a server-side cursor use 'await conn.stream(stmt)'"
                     )
-                return await self._stream(prepared, execution_options)  # type: ignore[return-value]
+                return await self._stream(prepared, execution_options)
         return await self._run(prepared)
 
     async def exec_driver_sql(
@@ -184,7 +191,7 @@ class AsyncConnection:
             and bool(parameters)
             and isinstance(parameters[0], (tuple, list, dict))
         )
-        prepared = Prepared(None, False, statement, parameters, many, parameters)  # type: ignore[arg-type]
+        prepared = Prepared(None, False, statement, parameters, many, parameters)
         return await self._run(prepared)
 
     async def scalar(
@@ -328,7 +335,7 @@ class AsyncConnection:
         s.invalidated = True
         if entry is not None:
             self._set_entry(None)
-            await self._release_entry(entry, True)  # type: ignore[arg-type]
+            await self._release_entry(entry, True)
 
     # -- transactions --
 
@@ -383,8 +390,9 @@ class AsyncConnection:
         s = self._s
         await self._ensure_ready()
         s.sp_counter += 1
-        record = TxRecord(f"ferryman_sp_{s.sp_counter}")
-        await self._command(self.dialect.savepoint_sql(record.name))  # type: ignore[arg-type]
+        name = f"ferryman_sp_{s.sp_counter}"
+        record = TxRecord(name)
+        await self._command(self.dialect.savepoint_sql(name))
         s.savepoints.append(record)
         return record
 
@@ -490,7 +498,7 @@ class AsyncConnection:
 
     def get_isolation_level(self) -> str:
         """The isolation level new transactions on this connection use."""
-        return self._isolation() or self.dialect.default_isolation_level
+        return str(self._isolation() or self.dialect.default_isolation_level)
 
     @property
     def default_isolation_level(self) -> str:
@@ -499,7 +507,7 @@ class AsyncConnection:
     async def get_raw_connection(self) -> PoolEntry:
         """The pooled connection: ``.driver_connection`` is the driver's own object."""
         await self._ensure_ready_no_tx()
-        return self._s.entry  # type: ignore[return-value]
+        return self._entry()
 
     if ASYNC:
 
@@ -512,7 +520,7 @@ class AsyncConnection:
                     "This AsyncConnection has no database connection right now (not "
                     "started, closed or invalidated); use 'await conn.get_raw_connection()'"
                 )
-            return self._s.entry  # type: ignore[return-value]
+            return self._s.entry
 
     else:
 
@@ -520,7 +528,7 @@ class AsyncConnection:
         def connection(self) -> PoolEntry:
             """The pooled connection: ``.driver_connection`` is the driver's own object."""
             self._ensure_ready_no_tx()
-            return self._s.entry  # type: ignore[return-value]
+            return self._entry()
 
     @property
     def closed(self) -> bool:
@@ -554,7 +562,7 @@ class AsyncConnection:
             entry = s.entry
             if entry is not None:
                 self._set_entry(None)
-                await self._release_entry(entry, s.dirty)  # type: ignore[arg-type]
+                await self._release_entry(entry, s.dirty)
 
     if ASYNC:
 
@@ -713,7 +721,7 @@ class AsyncEngine:
         self.url = url
         self.driver = driver.name
         self._driver_spec = driver
-        self.dialect = driver.dialect
+        self.dialect: Dialect = driver.dialect
         self.pool = pool
         self._echo = echo
         self._isolation_level = isolation_level
@@ -725,7 +733,7 @@ class AsyncEngine:
     @property
     def name(self) -> str:
         """The backend: ``"sqlite"`` or ``"postgresql"``."""
-        return self.dialect.name  # type: ignore[no-any-return]
+        return str(self.dialect.name)
 
     @property
     def echo(self) -> bool | str:

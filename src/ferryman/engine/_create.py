@@ -84,7 +84,7 @@ def _build(url_or_str: str | URL, is_async: bool, kwargs: dict[str, Any]) -> Any
     def creator() -> Any:
         return driver.connect(params)
 
-    poolclass = kwargs.get("poolclass")
+    poolclass: Any = kwargs.get("poolclass")
     if poolclass is None:
         poolclass = StaticPool if _in_memory_sqlite(url) else QueuePool
     if is_async:
@@ -105,10 +105,11 @@ def _build(url_or_str: str | URL, is_async: bool, kwargs: dict[str, Any]) -> Any
         "recycle": kwargs.get("pool_recycle", -1),
         "use_lifo": kwargs.get("pool_use_lifo", True),
     }
+    factory: Any = poolclass
     if poolclass in (NullPool, StaticPool, AsyncNullPool, AsyncStaticPool):
-        pool = poolclass(creator)
+        pool = factory(creator)
     else:
-        pool = poolclass(creator, **pool_options)
+        pool = factory(creator, **pool_options)
     engine_cls = AsyncEngine if is_async else Engine
     options = dict(kwargs.get("execution_options") or {})
     engine = engine_cls(

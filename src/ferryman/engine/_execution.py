@@ -26,7 +26,7 @@ class Prepared:
 
     def __init__(
         self,
-        compiled: Compiled,
+        compiled: Compiled | None,
         fresh: bool,
         sql: str,
         params: Any,

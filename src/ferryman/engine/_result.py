@@ -22,13 +22,14 @@ whose ``rowcount`` is set.
 from __future__ import annotations
 from collections.abc import Iterator, Callable, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 from .. import exc
 from ._echo import Echo
 from ._row import ResultKeys, Row, RowMapping, row_class
 
 __all__ = ["MappingResult", "Result", "ScalarResult"]
 ASYNC = False
+V = TypeVar("V", bound="_View")
 _DEFAULT_PARTITION = 100
 _STREAM_BATCH = 1000
 
@@ -134,7 +135,7 @@ class _View:
         self._unique: tuple[Callable[[Any], Any] | None, set[Any]] | None = None
 
     @classmethod
-    def _view_of(cls, core: _Core, make: Callable[[Any], Any]) -> Any:
+    def _view_of(cls: type[V], core: _Core, make: Callable[[Any], Any]) -> V:
         view = cls.__new__(cls)
         _View.__init__(view, core, make)
         return view
@@ -143,6 +144,7 @@ class _View:
         self._unique = (strategy, set())
 
     def _filter(self, items: list[Any]) -> list[Any]:
+        assert self._unique is not None
         strategy, seen = self._unique
         out = []
         for item in items:

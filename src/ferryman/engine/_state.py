@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Final
 
 from .. import exc
+from ._entry import PoolEntry
 
 __all__ = ["ACTIVE", "COMMITTED", "INACTIVE", "ROLLED_BACK", "ConnState", "TxRecord"]
 
@@ -97,7 +98,7 @@ class ConnState:
     )
 
     def __init__(self, isolation_level: str | None, options: dict[str, object]) -> None:
-        self.entry: object | None = None  # the checked-out PoolEntry
+        self.entry: PoolEntry | None = None  # the checked-out pool entry
         self.tx: TxRecord | None = None  # the root transaction, explicit or autobegun
         self.savepoints: list[TxRecord] = []
         self.closed = False

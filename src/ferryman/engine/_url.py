@@ -8,7 +8,7 @@ The password never appears in ``repr()`` or ``str()``; only
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
@@ -61,7 +61,7 @@ class URL(NamedTuple):
             raise exc.ArgumentError(f"drivername must be a non-empty string, not {drivername!r}")
         if port is not None and not isinstance(port, int):
             raise exc.ArgumentError(f"port must be an integer, not {port!r}")
-        return cls(drivername, username, password, host, port, database, dict(query or {}))
+        return cls(drivername, username, password, host, port, database, _Query(query or {}))
 
     def get_backend_name(self) -> str:
         """``"postgresql"`` for ``postgresql+asyncpg://``."""
@@ -77,12 +77,10 @@ class URL(NamedTuple):
         unknown = set(changes) - set(self._fields)
         if unknown:
             raise exc.ArgumentError(f"URL has no part(s) {sorted(unknown)}")
-        if "query" in changes:
-            changes["query"] = dict(changes["query"] or {})
-        return self._replace(**changes)
+        return URL.create(**{**self._asdict(), **changes})
 
     def update_query_dict(self, values: Mapping[str, str]) -> URL:
-        return self._replace(query={**self.query, **values})
+        return self._replace(query=_Query({**self.query, **values}))
 
     def render_as_string(self, hide_password: bool = True) -> str:
         """The URL as text; the password is ``***`` unless ``hide_password=False``."""
@@ -112,6 +110,36 @@ class URL(NamedTuple):
 
     def __repr__(self) -> str:
         return f"URL({self.render_as_string(hide_password=True)!r})"
+
+
+class _Query(Mapping[str, "str | tuple[str, ...]"]):
+    """A URL's query options: read-only and hashable, so that the URL is too."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._items = {
+            key: value if isinstance(value, str) else tuple(value)
+            for key, value in values.items()
+        }
+
+    def __getitem__(self, key: str) -> str | tuple[str, ...]:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __reduce__(self) -> Any:
+        return (_Query, (self._items,))
+
+    def __repr__(self) -> str:
+        return repr(self._items)
 
 
 def _parse_query(text: str) -> dict[str, str | tuple[str, ...]]:
@@ -161,7 +189,7 @@ def make_url(name_or_url: str | URL) -> URL:
         host=parts["ipv6"] or parts["host"],
         port=port,
         database=unquote(parts["database"]) if parts["database"] else None,
-        query=_parse_query(parts["query"]) if parts["query"] else {},
+        query=_Query(_parse_query(parts["query"]) if parts["query"] else {}),
     )
 
 

@@ -52,7 +52,7 @@ class PsycopgStream:
         self._cursor = cursor
         self.keys = _keys(cursor.description)
 
-    def fetchmany(self, size: int) -> list[Any]:
+    def fetchmany(self, size: int) -> Any:
         try:
             return self._cursor.fetchmany(size)
         except psycopg.Error as err:

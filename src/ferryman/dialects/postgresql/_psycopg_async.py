@@ -54,9 +54,9 @@ class PsycopgAsyncStream:
         self._cursor = cursor
         self.keys = _keys(cursor.description)
 
-    async def fetchmany(self, size: int) -> list[Any]:
+    async def fetchmany(self, size: int) -> Any:
         try:
-            return await self._cursor.fetchmany(size)  # type: ignore[no-any-return]
+            return await self._cursor.fetchmany(size)
         except psycopg.Error as err:
             raise translate_error(err, self._cursor.connection) from err
 
