@@ -119,8 +119,7 @@ class _Query(Mapping[str, "str | tuple[str, ...]"]):
 
     def __init__(self, values: Mapping[str, Any]) -> None:
         self._items = {
-            key: value if isinstance(value, str) else tuple(value)
-            for key, value in values.items()
+            key: value if isinstance(value, str) else tuple(value) for key, value in values.items()
         }
 
     def __getitem__(self, key: str) -> str | tuple[str, ...]:

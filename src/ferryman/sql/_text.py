@@ -21,7 +21,8 @@ from .. import exc
 
 __all__ = ["BindParameter", "Compiled", "TextClause", "bindparam", "text"]
 
-_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+# A name ends at the first non-word character; ":name::type" is a bind then a cast.
+_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!\w)(?!:(?!:))")
 _ESCAPED_COLON = re.compile(r"\\:")
 
 

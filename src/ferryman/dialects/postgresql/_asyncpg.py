@@ -127,7 +127,8 @@ class AsyncpgConnection:
         return AsyncpgStream(cursor, keys)
 
     async def ping(self) -> None:
-        await self.command(";")
+        # Not ";": asyncpg fails on the empty query's reply (it has no status line).
+        await self.command("SELECT 1")
 
     async def close(self) -> None:
         await self.driver_connection.close(timeout=5)
