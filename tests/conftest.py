@@ -162,6 +162,7 @@ _TWINS: dict[type, type] = {
 }
 _RETURNS_AWAITABLE = {"connect", "begin", "begin_nested"}
 _STREAMING = {"stream", "stream_scalars"}
+_CHAINED = {"scalars", "mappings", "columns", "unique", "yield_per"}
 
 
 class _Done:
@@ -218,7 +219,13 @@ class AsAsync:
 
             return call
         if callable(attr):
-            chained = streamed and name in ("scalars", "mappings", "columns", "unique")
+            chained = streamed and name in (
+                "scalars",
+                "mappings",
+                "columns",
+                "unique",
+                "yield_per",
+            )
             return lambda *a, **k: _wrap(attr(*a, **k), chained)
         return _wrap(attr)
 

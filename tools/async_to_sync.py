@@ -71,6 +71,7 @@ NAMES = {
     "_psycopg_async": "_psycopg",
     "_result_async": "_result",
     "asleep": "sleep",
+    "abounded": "bounded",
     "a_pool_timeout": "pool_timeout",
 }
 _WORDS = re.compile(r"\b(" + "|".join(sorted(NAMES, key=len, reverse=True)) + r")\b")

@@ -15,7 +15,19 @@ import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-__all__ = ["NOTHING", "ALock", "AMutex", "AQueue", "Lock", "Mutex", "Queue", "asleep", "sleep"]
+__all__ = [
+    "NOTHING",
+    "ALock",
+    "AMutex",
+    "AQueue",
+    "Lock",
+    "Mutex",
+    "Queue",
+    "abounded",
+    "asleep",
+    "bounded",
+    "sleep",
+]
 
 T = TypeVar("T")
 NOTHING: Any = object()  # what a queue get returns when it timed out / was empty
@@ -84,3 +96,13 @@ sleep = time.sleep
 
 ALock = asyncio.Lock
 Lock = threading.Lock
+
+
+def abounded(seconds: float) -> asyncio.Timeout:
+    """Bound an await to ``seconds`` (raising ``TimeoutError`` past it)."""
+    return asyncio.timeout(seconds)
+
+
+def bounded(seconds: float) -> contextlib.nullcontext[None]:
+    """A sync call cannot be interrupted from outside; it returns when it returns."""
+    return contextlib.nullcontext()

@@ -28,12 +28,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any
 from .. import exc
-from ._compat import NOTHING, Lock, Mutex, Queue
+from ._compat import NOTHING, Lock, Mutex, Queue, bounded
 from ._entry import PoolEntry
 
 __all__ = ["QueuePool", "NullPool", "Pool", "StaticPool"]
 ASYNC = False
 log = logging.getLogger("ferryman.pool")
+_CLOSE_TIMEOUT = 2.0
 
 
 class Pool(ABC):
@@ -59,30 +60,38 @@ class Pool(ABC):
     def _revive(self, entry: PoolEntry) -> PoolEntry:
         """The entry, or a new connection in its place if it is too old or fails a ping."""
         if self._recycle >= 0 and time.monotonic() - entry.created_at > self._recycle:
-            self._discard(entry, graceful=True)
+            self._discard(entry)
             return self._create()
         if self._pre_ping:
             try:
                 entry.driver.ping()
             except exc.DBAPIError as err:
                 log.info("pre-ping failed, replacing the connection: %s", err)
-                self._discard(entry, graceful=False)
+                self._discard(entry)
                 return self._create()
+            except BaseException:
+                with self._mutex:
+                    self._alive -= 1
+                _terminate(entry.driver)
+                raise
         return entry
 
-    def _discard(self, entry: PoolEntry, *, graceful: bool) -> None:
+    def _discard(self, entry: PoolEntry) -> None:
+        """Close a connection for good: politely (an async driver gets a few seconds to
+        finish what it was doing, such as cancelling an interrupted query on the
+        server), else by dropping the socket."""
         with self._mutex:
             self._alive -= 1
         driver = entry.driver
-        if graceful:
-            try:
+        try:
+            with bounded(_CLOSE_TIMEOUT):
                 driver.close()
-                return
-            except Exception as err:
-                log.debug("closing a connection failed, terminating it: %s", err)
-            except BaseException:
-                _terminate(driver)
-                raise
+            return
+        except Exception as err:
+            log.debug("closing a connection failed, terminating it: %s", err)
+        except BaseException:
+            _terminate(driver)
+            raise
         _terminate(driver)
 
     @abstractmethod
@@ -180,7 +189,7 @@ class QueuePool(Pool):
             return
         if self._limit is not None:
             self._queue.put(None)
-        self._discard(entry, graceful=not discard)
+        self._discard(entry)
 
     def dispose(self) -> None:
         super().dispose()
@@ -194,7 +203,7 @@ class QueuePool(Pool):
         for _ in range(slots + (len(idle) if self._limit is not None else 0)):
             self._queue.put(None)
         for entry in idle:
-            self._discard(entry, graceful=True)
+            self._discard(entry)
 
     def size(self) -> int:
         return self._pool_size
@@ -224,7 +233,7 @@ class NullPool(Pool):
     def release(self, entry: PoolEntry, *, discard: bool = False) -> None:
         with self._mutex:
             self._checked_out -= 1
-        self._discard(entry, graceful=not discard)
+        self._discard(entry)
 
 
 class StaticPool(Pool):
@@ -249,10 +258,10 @@ class StaticPool(Pool):
             self._checked_out -= 1
         if discard and entry is self._entry:
             self._entry = None
-            self._discard(entry, graceful=False)
+            self._discard(entry)
 
     def dispose(self) -> None:
         super().dispose()
         entry, self._entry = (self._entry, None)
         if entry is not None:
-            self._discard(entry, graceful=True)
+            self._discard(entry)

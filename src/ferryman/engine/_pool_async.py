@@ -28,13 +28,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .. import exc
-from ._compat import NOTHING, ALock, AMutex, AQueue
+from ._compat import NOTHING, ALock, AMutex, AQueue, abounded
 from ._entry import PoolEntry
 
 __all__ = ["AsyncAdaptedQueuePool", "AsyncNullPool", "AsyncPool", "AsyncStaticPool"]
 
 ASYNC = True
 log = logging.getLogger("ferryman.pool")
+_CLOSE_TIMEOUT = 2.0
 
 
 class AsyncPool(ABC):
@@ -64,30 +65,38 @@ class AsyncPool(ABC):
     async def _revive(self, entry: PoolEntry) -> PoolEntry:
         """The entry, or a new connection in its place if it is too old or fails a ping."""
         if self._recycle >= 0 and time.monotonic() - entry.created_at > self._recycle:
-            await self._discard(entry, graceful=True)
+            await self._discard(entry)
             return await self._create()
         if self._pre_ping:
             try:
                 await entry.driver.ping()
             except exc.DBAPIError as err:
                 log.info("pre-ping failed, replacing the connection: %s", err)
-                await self._discard(entry, graceful=False)
+                await self._discard(entry)
                 return await self._create()
+            except BaseException:
+                with self._mutex:
+                    self._alive -= 1
+                _terminate(entry.driver)
+                raise
         return entry
 
-    async def _discard(self, entry: PoolEntry, *, graceful: bool) -> None:
+    async def _discard(self, entry: PoolEntry) -> None:
+        """Close a connection for good: politely (an async driver gets a few seconds to
+        finish what it was doing, such as cancelling an interrupted query on the
+        server), else by dropping the socket."""
         with self._mutex:
             self._alive -= 1
         driver = entry.driver
-        if graceful:
-            try:
+        try:
+            async with abounded(_CLOSE_TIMEOUT):
                 await driver.close()
-                return
-            except Exception as err:
-                log.debug("closing a connection failed, terminating it: %s", err)
-            except BaseException:
-                _terminate(driver)
-                raise
+            return
+        except Exception as err:
+            log.debug("closing a connection failed, terminating it: %s", err)
+        except BaseException:
+            _terminate(driver)
+            raise
         _terminate(driver)
 
     @abstractmethod
@@ -189,7 +198,7 @@ class AsyncAdaptedQueuePool(AsyncPool):
             return
         if self._limit is not None:
             self._queue.put(None)
-        await self._discard(entry, graceful=not discard)
+        await self._discard(entry)
 
     async def dispose(self) -> None:
         await super().dispose()
@@ -203,7 +212,7 @@ class AsyncAdaptedQueuePool(AsyncPool):
         for _ in range(slots + (len(idle) if self._limit is not None else 0)):
             self._queue.put(None)
         for entry in idle:
-            await self._discard(entry, graceful=True)
+            await self._discard(entry)
 
     def size(self) -> int:
         return self._pool_size
@@ -237,7 +246,7 @@ class AsyncNullPool(AsyncPool):
     async def release(self, entry: PoolEntry, *, discard: bool = False) -> None:
         with self._mutex:
             self._checked_out -= 1
-        await self._discard(entry, graceful=not discard)
+        await self._discard(entry)
 
 
 class AsyncStaticPool(AsyncPool):
@@ -262,10 +271,10 @@ class AsyncStaticPool(AsyncPool):
             self._checked_out -= 1
         if discard and entry is self._entry:
             self._entry = None
-            await self._discard(entry, graceful=False)
+            await self._discard(entry)
 
     async def dispose(self) -> None:
         await super().dispose()
         entry, self._entry = self._entry, None
         if entry is not None:
-            await self._discard(entry, graceful=True)
+            await self._discard(entry)

@@ -83,34 +83,48 @@ class _Core:
             )
 
     def fetch(self, size: int | None) -> Sequence[Any]:
-        """Up to ``size`` raw rows (all that are left for ``None``); empty when done."""
+        """Up to ``size`` raw rows (all that are left for ``None``); empty when done.
+
+        Rows come from the buffer first (all rows of a buffered result, the
+        current batch of a stream), then from the stream.
+        """
         if self.closed:
             self.check_open()
             return []
-        stream = self.stream
-        if stream is None:
-            rows, pos = (self.rows, self.pos)
-            if size is None:
-                chunk = rows if pos == 0 else rows[pos:]
-            else:
-                chunk = rows[pos : pos + size]
-            self.pos = pos + len(chunk)
-            if self.pos >= len(rows):
-                self.closed = True
-                self.rows = ()
-        elif size is None:
-            chunk = []
-            while batch := stream.fetchmany(self.yield_per or _STREAM_BATCH):
-                chunk.extend(batch)
+        rows, pos, stream = (self.rows, self.pos, self.stream)
+        if size is None:
+            chunk = rows if pos == 0 else rows[pos:]
+            self.rows, self.pos = ((), 0)
+            if stream is not None:
+                chunk = list(chunk)
+                while batch := stream.fetchmany(self.yield_per or _STREAM_BATCH):
+                    chunk.extend(batch)
             self.soft_close()
         else:
-            chunk = stream.fetchmany(size)
-            if not chunk:
+            chunk = rows[pos : pos + size]
+            self.pos = pos + len(chunk)
+            if len(chunk) < size:
+                more = stream.fetchmany(size - len(chunk)) if stream is not None else ()
+                if more:
+                    chunk = [*chunk, *more] if chunk else more
+                else:
+                    self.soft_close()
+            elif stream is None and self.pos >= len(rows):
                 self.soft_close()
         if self.echo is not None:
             for raw in chunk:
                 self.echo.debug("Row %r", tuple(raw))
         return chunk
+
+    def refill(self) -> bool:
+        """Load the stream's next batch into the buffer; False (and closed) when done."""
+        stream = self.stream
+        batch = stream.fetchmany(self.yield_per or _STREAM_BATCH) if stream else None
+        if not batch:
+            self.soft_close()
+            return False
+        self.rows, self.pos = (batch, 0)
+        return True
 
     def soft_close(self) -> None:
         self.closed = True
@@ -225,12 +239,23 @@ class _View:
         return self._iterate()
 
     def _iterate(self) -> Iterator[Any]:
-        size = None if self._core.stream is None else self._core.yield_per or _STREAM_BATCH
+        core = self._core
+        if core.closed:
+            core.check_open()
+            return
+        make, echo = (self._make, core.echo)
         while True:
-            batch = self._fetch(size)
-            if not batch:
+            rows, pos = (core.rows, core.pos)
+            if pos >= len(rows):
+                if core.refill():
+                    continue
                 return
-            for item in batch:
+            core.pos = pos + 1
+            raw = rows[pos]
+            if echo is not None:
+                echo.debug("Row %r", tuple(raw))
+            item = make(raw)
+            if self._unique is None or self._filter([item]):
                 yield item
 
     def close(self) -> None:
@@ -305,6 +330,10 @@ class Result(_View):
         if key not in keys:
             raise exc.ArgumentError(
                 f"No column {key!r} in the result; its columns are {list(keys)}"
+            )
+        if keys.count(key) > 1:
+            raise exc.InvalidRequestError(
+                f"Ambiguous column name {key!r} in result set: more than one column has it; give the columns distinct labels or select the column by its index"
             )
         return keys.index(key)
 

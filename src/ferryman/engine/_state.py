@@ -63,7 +63,9 @@ class TxRecord:
         new = _TRANSITIONS.get((self.state, event))
         if new is None:
             what = "savepoint" if self.name else "transaction"
-            raise exc.InvalidRequestError(f"Can't {event} this {what}: {_FIX[self.state]}")
+            # An inactive one (its connection was lost) is waiting for a rollback().
+            cls = exc.PendingRollbackError if self.state is INACTIVE else exc.InvalidRequestError
+            raise cls(f"Can't {event} this {what}: {_FIX[self.state]}")
         was_active = self.state is ACTIVE
         self.state = new
         return was_active and new is not ACTIVE

@@ -55,8 +55,15 @@ class AsyncpgStream:
             raise translate_error(err) from err
 
     async def close(self) -> None:
-        # The portal is closed by the server at the end of the transaction.
-        self._cursor = None
+        cursor, self._cursor = self._cursor, None
+        if cursor is None or not getattr(cursor, "_portal_name", None):
+            return
+        # asyncpg's Cursor has no public close(). Left open, the portal would keep its
+        # table locks until the transaction ends (a DROP TABLE in it then fails).
+        try:
+            await cursor._close_portal(None)
+        except (asyncpg.PostgresError, *_CLIENT_ERRORS) as err:
+            raise translate_error(err) from err
 
 
 class AsyncpgConnection:

@@ -1,0 +1,348 @@
+"""Faults on PostgreSQL: cancelled queries, killed backends, dead pooled connections.
+
+Backends are killed out of band through the ``pg_admin`` connection
+(``pg_terminate_backend``). Each engine tags its sessions with a unique
+``application_name`` so that ``pg_stat_activity`` can tell ours apart from
+anything else running on the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from ferryman import exc, text
+
+pytestmark = pytest.mark.backends("postgresql")
+
+_names = itertools.count(1)
+
+
+def tagged(driver: str) -> tuple[str, dict[str, Any]]:
+    """A unique application_name and the connect_args that set it for ``driver``."""
+    name = f"ferryman_faults_{os.getpid()}_{next(_names)}"
+    if driver == "asyncpg":
+        return name, {"server_settings": {"application_name": name}}
+    return name, {"application_name": name}
+
+
+async def scalar(conn: Any, sql: str, params: dict[str, Any] | None = None) -> Any:
+    return (await conn.execute(text(sql), params)).scalar()
+
+
+async def backend_pid(conn: Any) -> int:
+    return await scalar(conn, "SELECT pg_backend_pid()")  # type: ignore[no-any-return]
+
+
+def sessions(pg_admin: Any, name: str) -> list[tuple[int, str, str]]:
+    """(pid, state, query) of every session tagged ``name``."""
+    return pg_admin.execute(  # type: ignore[no-any-return]
+        "SELECT pid, coalesce(state, ''), query FROM pg_stat_activity "
+        "WHERE application_name = %s AND pid <> pg_backend_pid()",
+        (name,),
+    ).fetchall()
+
+
+def terminate(pg_admin: Any, pid: int) -> None:
+    assert pg_admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+
+
+async def kill(pg_admin: Any, pid: int) -> None:
+    """Terminate a backend and wait until the server has let it go."""
+    terminate(pg_admin, pid)
+    deadline = time.monotonic() + 5
+    while pg_admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+        assert time.monotonic() < deadline, f"backend {pid} did not exit"
+        await asyncio.sleep(0.02)
+
+
+async def assert_nothing_left_dirty(pg_admin: Any, name: str) -> None:
+    """No session of ours is idle in a transaction or still running pg_sleep (polled:
+    the server needs a moment to notice a dropped or cancelled session)."""
+    deadline = time.monotonic() + 3
+    while True:
+        bad = [
+            row
+            for row in sessions(pg_admin, name)
+            if row[1].startswith("idle in transaction")
+            or (row[1] == "active" and "pg_sleep" in row[2])
+        ]
+        if not bad:
+            return
+        assert time.monotonic() < deadline, f"sessions left dirty: {bad}"
+        await asyncio.sleep(0.05)
+
+
+async def recreate(engine: Any, table: str) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        await conn.execute(text(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY)"))
+        await conn.commit()
+
+
+async def ids(engine: Any, table: str) -> list[int]:
+    async with engine.connect() as conn:
+        result = await conn.execute(text(f"SELECT id FROM {table} ORDER BY id"))
+        return result.scalars().all()  # type: ignore[no-any-return]
+
+
+# -- (a) interrupted statements ---------------------------------------------------
+
+
+@pytest.mark.drivers("psycopg_async", "asyncpg")
+async def test_cancelled_query_returns_nothing_dirty(make_engine, pg_admin, driver):
+    name, args = tagged(driver)
+    engine = make_engine(pool_size=1, max_overflow=0, pool_timeout=2, connect_args=args)
+    started = time.monotonic()
+    conn = await engine.connect()
+    old_pid = await backend_pid(conn)
+    assert conn.in_transaction()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(conn.execute(text("SELECT pg_sleep(5)")), 0.2)
+    await conn.close()
+    assert not conn.in_transaction()
+    assert engine.pool.checkedout() == 0
+    # The only slot is free again and what it gives is clean.
+    async with engine.connect() as conn:
+        assert not conn.in_transaction()
+        assert await scalar(conn, "SELECT CAST(:x AS INTEGER) + 1", {"x": 41}) == 42
+        new_pid = await backend_pid(conn)
+        await conn.commit()
+        await assert_nothing_left_dirty(pg_admin, name)
+    assert engine.pool.checkedout() == 0
+    await assert_nothing_left_dirty(pg_admin, name)
+    # The interrupted session was not handed out again, and nobody waited for pg_sleep.
+    assert new_pid != old_pid
+    assert time.monotonic() - started < 4
+
+
+@pytest.mark.drivers("psycopg_async", "asyncpg")
+async def test_cancelled_query_inside_connect_block(make_engine, pg_admin, driver):
+    """The usual shape: the timeout hits inside 'async with engine.connect()'."""
+    name, args = tagged(driver)
+    engine = make_engine(pool_size=1, max_overflow=0, pool_timeout=2, connect_args=args)
+
+    async def slow() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT pg_sleep(5)"))
+
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(slow(), 0.2)
+    assert engine.pool.checkedout() == 0
+    for _ in range(2):
+        async with engine.connect() as conn:
+            assert await scalar(conn, "SELECT 1") == 1
+    await assert_nothing_left_dirty(pg_admin, name)
+
+
+async def test_statement_timeout_leaves_nothing_dirty(make_engine, pg_admin, driver):
+    """A server-side timeout (the sync driver's way to interrupt a query): an
+    OperationalError, the connection stays, and rollback() makes it usable."""
+    name, args = tagged(driver)
+    engine = make_engine(pool_size=1, max_overflow=0, pool_timeout=2, connect_args=args)
+    async with engine.connect() as conn:
+        pid = await backend_pid(conn)
+        await conn.execute(text("SET LOCAL statement_timeout = 200"))
+        started = time.monotonic()
+        with pytest.raises(exc.OperationalError) as info:
+            await conn.execute(text("SELECT pg_sleep(5)"))
+        assert time.monotonic() - started < 3
+        err = info.value
+        assert err.sqlstate == "57014"
+        assert not err.connection_invalidated
+        assert "pg_sleep" in err.statement
+        assert conn.in_transaction()
+        # PostgreSQL refuses everything in a failed transaction until it is rolled back.
+        with pytest.raises(exc.InternalError) as info:
+            await conn.execute(text("SELECT 1"))
+        assert info.value.sqlstate == "25P02"
+        await conn.rollback()
+        assert not conn.in_transaction()
+        assert await backend_pid(conn) == pid  # not invalidated: same session
+        assert await scalar(conn, "SHOW statement_timeout") == "0"
+    assert engine.pool.checkedout() == 0
+    # Closed without committing that last transaction: rolled back on return.
+    async with engine.connect() as conn:
+        assert await backend_pid(conn) == pid
+        assert await scalar(conn, "SELECT 1") == 1
+        await conn.commit()
+        await assert_nothing_left_dirty(pg_admin, name)
+    await assert_nothing_left_dirty(pg_admin, name)
+
+
+# -- (b) a backend killed under an open transaction -----------------------------------
+
+
+async def test_killed_backend_invalidates_the_connection(make_engine, pg_admin):
+    engine = make_engine(pool_size=2, max_overflow=0, pool_timeout=2)
+    async with engine.connect() as conn:
+        pid = await backend_pid(conn)
+        assert conn.in_transaction()
+        assert engine.pool.checkedout() == 1
+        await kill(pg_admin, pid)
+
+        with pytest.raises(exc.OperationalError) as info:
+            await conn.execute(text("SELECT 1"))
+        err = info.value
+        assert err.connection_invalidated
+        assert err.orig is not None
+        assert err.statement == "SELECT 1"
+        assert conn.invalidated
+        assert engine.pool.checkedout() == 0  # the broken connection was discarded
+
+        # The transaction died with the connection: it must be rolled back first.
+        assert conn.in_transaction()
+        with pytest.raises(exc.PendingRollbackError):
+            await conn.execute(text("SELECT 1"))
+        with pytest.raises(exc.PendingRollbackError):
+            await conn.commit()
+        assert engine.pool.checkedout() == 0
+        await conn.rollback()
+        assert not conn.in_transaction()
+
+        # The same Connection goes on, on a new database session.
+        new_pid = await backend_pid(conn)
+        assert new_pid != pid
+        assert not conn.invalidated
+        assert conn.in_transaction()
+        assert engine.pool.checkedout() == 1
+        await conn.commit()
+    assert engine.pool.checkedout() == 0
+    assert engine.pool.checkedin() == 1
+    async with engine.connect() as conn:
+        assert await backend_pid(conn) == new_pid  # the new one was pooled
+
+
+async def test_killed_backend_while_others_are_busy(make_engine, pg_admin):
+    """Losing one connection does not disturb the others checked out of the pool."""
+    engine = make_engine(pool_size=2, max_overflow=0, pool_timeout=2)
+    async with engine.connect() as victim, engine.connect() as bystander:
+        victim_pid = await backend_pid(victim)
+        bystander_pid = await backend_pid(bystander)
+        assert engine.pool.checkedout() == 2
+        await kill(pg_admin, victim_pid)
+        with pytest.raises(exc.OperationalError) as info:
+            await victim.execute(text("SELECT 1"))
+        assert info.value.connection_invalidated
+        assert engine.pool.checkedout() == 1
+        assert await backend_pid(bystander) == bystander_pid
+        await victim.rollback()
+        assert await backend_pid(victim) not in (victim_pid, bystander_pid)
+        assert engine.pool.checkedout() == 2
+    assert engine.pool.checkedout() == 0
+    assert engine.pool.checkedin() == 2
+
+
+# -- (c) dead connections waiting in the pool -------------------------------------------
+
+
+async def test_pre_ping_replaces_a_dead_pooled_connection(make_engine, pg_admin):
+    engine = make_engine(pool_size=1, max_overflow=0, pool_timeout=2, pool_pre_ping=True)
+    async with engine.connect() as conn:
+        pid = await backend_pid(conn)
+    assert engine.pool.checkedin() == 1
+    await kill(pg_admin, pid)
+    async with engine.connect() as conn:
+        new_pid = await backend_pid(conn)  # no error at all
+        assert new_pid != pid
+        assert engine.pool.checkedout() == 1
+    assert engine.pool.checkedout() == 0
+    assert engine.pool.checkedin() == 1
+    async with engine.connect() as conn:
+        assert await backend_pid(conn) == new_pid  # a live connection is kept
+
+
+async def test_without_pre_ping_one_error_then_recovery(make_engine, pg_admin):
+    engine = make_engine(pool_size=1, max_overflow=0, pool_timeout=2)
+    async with engine.connect() as conn:
+        pid = await backend_pid(conn)
+    await kill(pg_admin, pid)
+    errors = 0
+    async with engine.connect() as conn:
+        try:
+            await conn.execute(text("SELECT 1"))
+        except exc.OperationalError as err:
+            assert err.connection_invalidated
+            errors += 1
+        assert errors == 1
+        assert engine.pool.checkedout() == 0
+        # Nothing had begun, so nothing needs rolling back: the connection reconnects.
+        assert not conn.in_transaction()
+        new_pid = await backend_pid(conn)
+        assert new_pid != pid
+    for _ in range(3):
+        async with engine.connect() as conn:
+            assert await backend_pid(conn) == new_pid
+    assert engine.pool.checkedout() == 0
+
+
+# -- (d) what survives a kill -------------------------------------------------------
+
+
+class _KillLater:
+    """Terminate a backend from a thread after a delay (works while a sync driver blocks)."""
+
+    def __init__(self, pg_admin: Any, pid: int, delay: float) -> None:
+        self._timer = threading.Timer(delay, terminate, (pg_admin, pid))
+
+    def __enter__(self) -> _KillLater:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.join(5)
+
+
+async def test_kill_mid_transaction_keeps_only_committed_rows(make_engine, pg_admin):
+    engine = make_engine(pool_size=2, max_overflow=0, pool_timeout=2)
+    await recreate(engine, "fault_rows")
+    async with engine.connect() as conn:
+        await conn.execute(text("INSERT INTO fault_rows (id) VALUES (1)"))
+        await conn.commit()
+        await conn.execute(text("INSERT INTO fault_rows (id) VALUES (2)"))
+        pid = await backend_pid(conn)
+        started = time.monotonic()
+        with _KillLater(pg_admin, pid, 0.3), pytest.raises(exc.OperationalError) as info:
+            await conn.execute(text("SELECT pg_sleep(5)"))
+        assert time.monotonic() - started < 4
+        assert info.value.connection_invalidated
+        with pytest.raises(exc.PendingRollbackError):
+            await conn.commit()
+        await conn.rollback()
+        # The same connection, reconnected, sees the committed row only.
+        result = await conn.execute(text("SELECT id FROM fault_rows ORDER BY id"))
+        assert result.scalars().all() == [1]
+        await conn.execute(text("INSERT INTO fault_rows (id) VALUES (3)"))
+        await conn.commit()
+    assert await ids(engine, "fault_rows") == [1, 3]
+    assert engine.pool.checkedout() == 0
+    async with engine.connect() as conn:
+        await conn.execute(text("DROP TABLE fault_rows"))
+        await conn.commit()
+
+
+async def test_kill_inside_begin_block_rolls_back(make_engine, pg_admin):
+    """'async with engine.begin()' whose connection dies: the block raises, nothing
+    is committed, and the pool is whole afterwards."""
+    engine = make_engine(pool_size=1, max_overflow=0, pool_timeout=2)
+    await recreate(engine, "fault_block")
+    with pytest.raises(exc.OperationalError) as info:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO fault_block (id) VALUES (1), (2)"))
+            await kill(pg_admin, await backend_pid(conn))
+            await conn.execute(text("INSERT INTO fault_block (id) VALUES (3)"))
+    assert info.value.connection_invalidated
+    assert engine.pool.checkedout() == 0
+    assert await ids(engine, "fault_block") == []
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO fault_block (id) VALUES (4)"))
+    assert await ids(engine, "fault_block") == [4]
+    async with engine.connect() as conn:
+        await conn.execute(text("DROP TABLE fault_block"))
+        await conn.commit()
