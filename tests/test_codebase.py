@@ -91,9 +91,10 @@ def test_generated_sync_modules_are_fresh() -> None:
 
 
 def test_ruff() -> None:
-    lint = _run(sys.executable, "-m", "ruff", "check", "src", "tests", "tools", "bench")
+    folders = [name for name in ("src", "tests", "tools", "bench") if (ROOT / name).is_dir()]
+    lint = _run(sys.executable, "-m", "ruff", "check", *folders)
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    fmt = _run(sys.executable, "-m", "ruff", "format", "--check", "src", "tests", "tools", "bench")
+    fmt = _run(sys.executable, "-m", "ruff", "format", "--check", *folders)
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
