@@ -37,7 +37,7 @@ from ._execution import Prepared, StatementCache
 from ._pool import Pool
 from ._result import Result, ScalarResult
 from ._result import Result, ScalarResult
-from ._state import COMMITTED, ROLLED_BACK, ConnState, TxRecord
+from ._state import ACTIVE, COMMITTED, ROLLED_BACK, ConnState, TxRecord
 
 ASYNC = False
 __all__ = ["Connection", "Engine", "Transaction"]
@@ -169,7 +169,7 @@ class Connection:
             and bool(parameters)
             and isinstance(parameters[0], (tuple, list, dict))
         )
-        prepared = Prepared(None, False, statement, parameters, many, parameters)
+        prepared = Prepared((None, False, statement, parameters, many, parameters))
         return self._run(prepared)
 
     def scalar(
@@ -203,26 +203,25 @@ class Connection:
 
     def _run(self, prepared: Prepared) -> Result:
         s = self._s
-        if s.tx is None or self._driver is None:
-            self._ensure_ready()
-        elif not s.tx.is_active:
+        tx = s.tx
+        if tx is None or self._driver is None or tx.state is not ACTIVE:
             self._ensure_ready()
         driver = self._driver
         if self._log:
             self._log_statement(prepared)
+        compiled, _, sql, params, many, user_params = prepared
         try:
-            if prepared.many:
-                raw = driver.executemany(prepared.sql, prepared.params)
+            if many:
+                raw = driver.executemany(sql, params)
             else:
-                raw = driver.execute(prepared.sql, prepared.params)
+                raw = driver.execute(sql, params)
         except exc.DBAPIError as err:
-            self._failed(err, prepared.sql, prepared.user_params)
+            self._failed(err, sql, user_params)
             raise
         except BaseException:
             s.dirty = True
             raise
         keys = raw.keys
-        compiled = prepared.compiled
         if (
             keys is not None
             and compiled is not None

@@ -37,7 +37,7 @@ from ._execution import Prepared, StatementCache
 from ._pool_async import AsyncPool
 from ._result import Result, ScalarResult
 from ._result_async import AsyncResult, AsyncScalarResult
-from ._state import COMMITTED, ROLLED_BACK, ConnState, TxRecord
+from ._state import ACTIVE, COMMITTED, ROLLED_BACK, ConnState, TxRecord
 
 ASYNC = True
 
@@ -191,7 +191,7 @@ class AsyncConnection:
             and bool(parameters)
             and isinstance(parameters[0], (tuple, list, dict))
         )
-        prepared = Prepared(None, False, statement, parameters, many, parameters)
+        prepared = Prepared((None, False, statement, parameters, many, parameters))
         return await self._run(prepared)
 
     async def scalar(
@@ -225,26 +225,25 @@ class AsyncConnection:
 
     async def _run(self, prepared: Prepared) -> Result:
         s = self._s
-        if s.tx is None or self._driver is None:
-            await self._ensure_ready()
-        elif not s.tx.is_active:
-            await self._ensure_ready()  # raises PendingRollbackError
+        tx = s.tx
+        if tx is None or self._driver is None or tx.state is not ACTIVE:
+            await self._ensure_ready()  # begins, reconnects, or raises PendingRollbackError
         driver = self._driver
         if self._log:
             self._log_statement(prepared)
+        compiled, _, sql, params, many, user_params = prepared
         try:
-            if prepared.many:
-                raw = await driver.executemany(prepared.sql, prepared.params)
+            if many:
+                raw = await driver.executemany(sql, params)
             else:
-                raw = await driver.execute(prepared.sql, prepared.params)
+                raw = await driver.execute(sql, params)
         except exc.DBAPIError as err:
-            await self._failed(err, prepared.sql, prepared.user_params)
+            await self._failed(err, sql, user_params)
             raise
         except BaseException:
             s.dirty = True
             raise
         keys = raw.keys
-        compiled = prepared.compiled
         if (
             keys is not None
             and compiled is not None

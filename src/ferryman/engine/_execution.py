@@ -9,6 +9,7 @@ cache is a bounded dict shared by every connection and task of the engine
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from .. import exc
@@ -19,26 +20,22 @@ __all__ = ["Prepared", "StatementCache"]
 _CACHE_SIZE = 500
 
 
-class Prepared:
-    """One execution's SQL and driver parameters (positional), ready to send."""
+class Prepared(tuple[Any, ...]):
+    """One execution, ready to send: ``(compiled, fresh, sql, params, many, user_params)``.
 
-    __slots__ = ("compiled", "fresh", "many", "params", "sql", "user_params")
+    A tuple, so that making one is a single C-level call on the hot path;
+    ``compiled`` is ``None`` for ``exec_driver_sql()``, ``params`` are in the
+    driver's order, ``user_params`` as the caller gave them (for logs and errors).
+    """
 
-    def __init__(
-        self,
-        compiled: Compiled | None,
-        fresh: bool,
-        sql: str,
-        params: Any,
-        many: bool,
-        user_params: Any,
-    ) -> None:
-        self.compiled = compiled
-        self.fresh = fresh
-        self.sql = sql
-        self.params = params
-        self.many = many
-        self.user_params = user_params
+    __slots__ = ()
+
+    compiled = property(itemgetter(0))
+    fresh = property(itemgetter(1))
+    sql = property(itemgetter(2))
+    params = property(itemgetter(3))
+    many = property(itemgetter(4))
+    user_params = property(itemgetter(5))
 
 
 class StatementCache:
@@ -69,6 +66,13 @@ class StatementCache:
                 del cache[next(iter(cache))]
             cache[key] = compiled
         defaults = statement._bind_defaults
+        if type(parameters) is dict and not defaults and not compiled.expanding:
+            # The common case, kept to one C-level parameter lookup.
+            try:
+                values = compiled._getter(parameters)
+            except KeyError:
+                values = compiled.positional(parameters)  # raises the helpful error
+            return Prepared((compiled, fresh, compiled.sql, values, False, parameters))
         if parameters is None or (type(parameters) is list and not parameters):
             return self._single(compiled, fresh, defaults, None)
         if type(parameters) is dict or isinstance(parameters, Mapping):
@@ -84,9 +88,10 @@ class StatementCache:
     @staticmethod
     def _single(compiled: Compiled, fresh: bool, params: Any, given: Any) -> Prepared:
         if compiled.expanding:
-            sql, values = compiled.render_expanding(params)
-            return Prepared(compiled, fresh, sql, values, False, given)
-        return Prepared(compiled, fresh, compiled.sql, compiled.positional(params), False, given)
+            sql, expanded = compiled.render_expanding(params)
+            return Prepared((compiled, fresh, sql, expanded, False, given))
+        values = compiled.positional(params)
+        return Prepared((compiled, fresh, compiled.sql, values, False, given))
 
     @staticmethod
     def _many(
@@ -97,16 +102,19 @@ class StatementCache:
                 "A statement with expanding (IN list) parameters can't run as an executemany; "
                 "execute it once per parameter set"
             )
-        positional = compiled.positional
         try:
             if defaults:
-                values = [positional({**defaults, **p}) for p in seq]
+                values = [compiled._getter({**defaults, **p}) for p in seq]
             else:
-                values = [positional(p) for p in seq]
-        except exc.ArgumentError:
-            bad = next(p for p in seq if not isinstance(p, Mapping))
+                values = list(map(compiled._getter, seq))
+        except KeyError:
+            for p in seq:  # find the parameter set at fault, for the error message
+                compiled.positional({**defaults, **p})
+            raise
+        except TypeError:
+            bad = next((p for p in seq if not isinstance(p, Mapping)), seq)
             raise exc.ArgumentError(
                 "An executemany needs a list of dicts of bind names to values; "
                 f"one item is {type(bad).__name__}: {bad!r}"
             ) from None
-        return Prepared(compiled, fresh, compiled.sql, values, True, list(seq))
+        return Prepared((compiled, fresh, compiled.sql, values, True, seq))

@@ -138,6 +138,24 @@ class _Core:
         self.hard_closed = True
 
 
+def _single(items: list[Any], one: bool, scalar: bool) -> Any:
+    """The only item, or None / an error for zero or several (``one()`` and friends)."""
+    if len(items) > 1:
+        what = "scalar_one()" if scalar else "one()" if one else "one_or_none()"
+        raise exc.MultipleResultsFound(
+            f"Multiple rows were found when exactly one was required by {what}"
+            if one
+            else f"Multiple rows were found when one or none was required by {what}"
+        )
+    if not items:
+        if one:
+            raise exc.NoResultFound(
+                "No row was found when one was required" + (" by scalar_one()" if scalar else "")
+            )
+        return None
+    return items[0]
+
+
 class _View:
     """Fetching methods shared by results and their scalar / mapping views."""
 
@@ -179,32 +197,37 @@ class _View:
             items.extend(more)
         return items
 
+    def _take_buffered(self) -> Sequence[Any] | None:
+        """All remaining raw rows of a plain buffered result, which is then closed;
+        ``None`` when the general path is needed (a stream, ``unique()``, rows being
+        logged, a closed result). The fast path for ``first()``, ``one()``, ``all()``."""
+        core = self._core
+        if core.closed or core.stream is not None or self._unique is not None or core.echo:
+            return None
+        rows, pos = (core.rows, core.pos)
+        core.rows, core.pos, core.closed = ((), 0, True)
+        return rows if pos == 0 else rows[pos:]
+
     def _only(self, *, one: bool, scalar: bool = False) -> Any:
         """The single row for one() / one_or_none() / scalar_one() (raises on 0 or 2+)."""
-        items = self._fetch(2)
-        self._core.hard_close()
-        if len(items) > 1:
-            what = "scalar_one()" if scalar else "one()" if one else "one_or_none()"
-            raise exc.MultipleResultsFound(
-                f"Multiple rows were found when exactly one was required by {what}"
-                if one
-                else f"Multiple rows were found when one or none was required by {what}"
-            )
-        if not items:
-            if one:
-                raise exc.NoResultFound(
-                    "No row was found when one was required"
-                    + (" by scalar_one()" if scalar else "")
-                )
-            return None
-        return items[0]
+        rows = self._take_buffered()
+        if rows is not None:
+            self._core.hard_closed = True
+            items = list(map(self._make, rows[:2]))
+        else:
+            items = self._fetch(2)
+            self._core.hard_close()
+        return _single(items, one, scalar)
 
     def all(self) -> list[Any]:
         """Every remaining row; the result is closed afterwards."""
+        rows = self._take_buffered()
+        if rows is not None:
+            return list(map(self._make, rows))
         return self._fetch(None)
 
     def fetchall(self) -> list[Any]:
-        return self._fetch(None)
+        return self.all()
 
     def fetchmany(self, size: int | None = None) -> list[Any]:
         return self._fetch(size or self._core.yield_per or 1)
@@ -215,6 +238,10 @@ class _View:
 
     def first(self) -> Any:
         """The first row, or ``None``; the result is closed and other rows discarded."""
+        rows = self._take_buffered()
+        if rows is not None:
+            self._core.hard_closed = True
+            return self._make(rows[0]) if rows else None
         items = self._fetch(1)
         self._core.hard_close()
         return items[0] if items else None
@@ -293,7 +320,9 @@ class Result(_View):
         echo: Echo | None = None,
     ) -> None:
         core = _Core(keys, rows, stream, rowcount, lastrowid, echo)
-        super().__init__(core, core.row_cls or Row)
+        self._core = core
+        self._make = core.row_cls or Row
+        self._unique = None
 
     def keys(self) -> ResultKeys:
         """The column names (empty for a statement that returns no rows)."""
@@ -374,6 +403,10 @@ class Result(_View):
 
     def scalar(self) -> Any:
         """The first column of the first row, or ``None``; closes the result."""
+        rows = self._take_buffered()
+        if rows is not None:
+            self._core.hard_closed = True
+            return rows[0][0] if rows else None
         self._core.check_open()
         raw = self._core.fetch(1)
         self._core.hard_close()
@@ -381,9 +414,17 @@ class Result(_View):
 
     def scalar_one(self) -> Any:
         """The first column of exactly one row."""
+        rows = self._take_buffered()
+        if rows is not None:
+            self._core.hard_closed = True
+            return _single([row[0] for row in rows[:2]], True, True)
         return self.scalars()._only(one=True, scalar=True)
 
     def scalar_one_or_none(self) -> Any:
+        rows = self._take_buffered()
+        if rows is not None:
+            self._core.hard_closed = True
+            return _single([row[0] for row in rows[:2]], False, True)
         return self.scalars()._only(one=False, scalar=True)
 
     def __repr__(self) -> str:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 import psycopg
+from psycopg.pq import ExecStatus
 from ... import exc
 from .._base import RawResult
 from ._dialect import PGDialect, connect_kwargs, error_for_sqlstate
@@ -45,6 +46,10 @@ def _keys(description: Any) -> tuple[str, ...] | None:
     return tuple([column.name for column in description]) if description else None
 
 
+_TUPLES_OK = ExecStatus.TUPLES_OK
+_KEYS_CACHE_SIZE = 512
+
+
 class PsycopgStream:
     __slots__ = ("_cursor", "keys")
 
@@ -68,23 +73,40 @@ class PsycopgStream:
 class PsycopgConnection:
     """A psycopg connection behind the driver-connection protocol."""
 
-    __slots__ = ("_cursor", "driver_connection")
+    __slots__ = ("_cursor", "_encoding", "_names", "driver_connection")
 
     def __init__(self, raw: Any) -> None:
         self.driver_connection = raw
         self._cursor = raw.cursor()
+        self._encoding = raw.info.encoding
+        self._names: dict[tuple[bytes | None, ...], tuple[str, ...]] = {}
+
+    def _result_keys(self) -> tuple[str, ...] | None:
+        """The column names of the current result, read from libpq's result directly:
+        ``cursor.description`` builds a ``Column`` object per column on every call."""
+        result = self._cursor.pgresult
+        if result is None or result.status != _TUPLES_OK:
+            return None
+        raw_names = tuple([result.fname(i) for i in range(result.nfields)])
+        keys = self._names.get(raw_names)
+        if keys is None:
+            if len(self._names) >= _KEYS_CACHE_SIZE:
+                self._names.clear()
+            keys = tuple([(name or b"?column?").decode(self._encoding) for name in raw_names])
+            self._names[raw_names] = keys
+        return keys
 
     def execute(self, sql: str, params: Any) -> RawResult:
         cursor = self._cursor
         try:
             cursor.execute(sql, params)
-            description = cursor.description
-            if description is None:
+            keys = self._result_keys()
+            if keys is None:
                 return RawResult(None, (), cursor.rowcount)
             rows = cursor.fetchall()
         except psycopg.Error as err:
             raise translate_error(err, self.driver_connection) from err
-        return RawResult(_keys(description), rows, cursor.rowcount)
+        return RawResult(keys, rows, cursor.rowcount)
 
     def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult:
         cursor = self._cursor

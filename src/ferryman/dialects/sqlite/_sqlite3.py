@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from .._base import RawResult
 from ._dialect import SQLiteDialect, connect_args, translate_error
 
 _ERRORS = (sqlite3.Error, OverflowError, ValueError)
+_first = itemgetter(0)
 
 
 class SQLite3Stream:
@@ -51,7 +53,7 @@ class SQLite3Connection:
             rows = cursor.fetchall()
         except _ERRORS as err:
             raise translate_error(err) from err
-        return RawResult(tuple([d[0] for d in desc]), rows, -1, None)
+        return RawResult(tuple(map(_first, desc)), rows, -1, None)
 
     def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult:
         try:
