@@ -67,9 +67,14 @@ class AsyncRawStream(Protocol):
 
 
 class DriverConnection(Protocol):
-    """One open connection of a sync driver."""
+    """One open connection of a sync driver.
+
+    ``rows_ready`` is true when the driver builds result rows as ferryman
+    ``Row`` objects itself (given the engine's ``row_class`` factory at connect).
+    """
 
     driver_connection: Any
+    rows_ready: bool
 
     def execute(self, sql: str, params: Any) -> RawResult: ...
     def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult: ...
@@ -85,6 +90,7 @@ class AsyncDriverConnection(Protocol):
     it must work while a task is being cancelled."""
 
     driver_connection: Any
+    rows_ready: bool
 
     async def execute(self, sql: str, params: Any) -> RawResult: ...
     async def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult: ...

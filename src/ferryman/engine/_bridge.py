@@ -63,6 +63,10 @@ class BridgeDriver:
     def driver_connection(self) -> Any:
         return self._async.driver_connection
 
+    @property
+    def rows_ready(self) -> bool:
+        return bool(self._async.rows_ready)
+
     def execute(self, sql: str, params: Any) -> Any:
         return _call(self._loop, self._async.execute(sql, params))
 

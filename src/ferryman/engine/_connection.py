@@ -222,14 +222,16 @@ class Connection:
             s.dirty = True
             raise
         keys = raw.keys
+        ready = driver.rows_ready
         if (
-            keys is not None
-            and compiled is not None
+            compiled is not None
             and compiled.result_keys
+            and (keys is not None)
             and (len(compiled.result_keys) == len(keys))
         ):
             keys = compiled.result_keys
-        return Result(keys, raw.rows, None, raw.rowcount, raw.lastrowid, self._log_rows)
+            ready = False
+        return Result(keys, raw.rows, None, raw.rowcount, raw.lastrowid, self._log_rows, ready)
 
     def stream(
         self,
@@ -273,7 +275,8 @@ class Connection:
             self._s.dirty = True
             raise
         guarded = _GuardedStream(self, raw, prepared)
-        result = Result(raw.keys, (), guarded, -1, None, self._log_rows)
+        ready = self._driver.rows_ready
+        result = Result(raw.keys, (), guarded, -1, None, self._log_rows, ready)
         if options.get("yield_per"):
             result.yield_per(options["yield_per"])
         return result

@@ -244,14 +244,16 @@ class AsyncConnection:
             s.dirty = True
             raise
         keys = raw.keys
+        ready = driver.rows_ready
         if (
-            keys is not None
-            and compiled is not None
+            compiled is not None
             and compiled.result_keys
+            and keys is not None
             and len(compiled.result_keys) == len(keys)
         ):
-            keys = compiled.result_keys
-        return Result(keys, raw.rows, None, raw.rowcount, raw.lastrowid, self._log_rows)
+            keys = compiled.result_keys  # text().columns(...) names the columns
+            ready = False
+        return Result(keys, raw.rows, None, raw.rowcount, raw.lastrowid, self._log_rows, ready)
 
     async def stream(
         self,
@@ -296,7 +298,8 @@ class AsyncConnection:
             self._s.dirty = True
             raise
         guarded = _GuardedStream(self, raw, prepared)
-        result = AsyncResult(raw.keys, (), guarded, -1, None, self._log_rows)
+        ready = self._driver.rows_ready
+        result = AsyncResult(raw.keys, (), guarded, -1, None, self._log_rows, ready)
         if options.get("yield_per"):
             result.yield_per(options["yield_per"])
         return result

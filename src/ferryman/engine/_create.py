@@ -17,6 +17,7 @@ from ._connection_async import AsyncEngine
 from ._echo import Echo
 from ._pool import NullPool, Pool, QueuePool, StaticPool
 from ._pool_async import AsyncAdaptedQueuePool, AsyncNullPool, AsyncPool, AsyncStaticPool
+from ._row import row_class
 from ._url import URL, make_url
 
 __all__ = ["create_async_engine", "create_engine"]
@@ -79,6 +80,7 @@ def _build(url_or_str: str | URL, is_async: bool, kwargs: dict[str, Any]) -> Any
         "database": url.database,
         "query": dict(url.query),
         "connect_args": connect_args,
+        "row_class": row_class,
     }
 
     def creator() -> Any:

@@ -25,7 +25,7 @@ from operator import itemgetter
 from typing import Any, TypeVar
 from .. import exc
 from ._echo import Echo
-from ._row import ResultKeys, Row, RowMapping, row_class
+from ._row import ResultKeys, RowClass, RowMapping, row_class
 
 __all__ = ["MappingResult", "Result", "ScalarResult"]
 ASYNC = False
@@ -68,7 +68,7 @@ class _Core:
         self.lastrowid = lastrowid
         self.closed = keys is None
         self.hard_closed = False
-        self.row_cls: type[Row] | None = row_class(keys) if keys is not None else None
+        self.row_cls: RowClass | None = row_class(keys) if keys is not None else None
         self.yield_per: int | None = None
         self.echo = echo
         if echo is not None and keys is not None:
@@ -161,16 +161,22 @@ class _View:
 
     __slots__ = ("_core", "_make", "_unique")
 
-    def __init__(self, core: _Core, make: Callable[[Any], Any]) -> None:
+    def __init__(self, core: _Core, make: Callable[[Any], Any] | None) -> None:
         self._core = core
         self._make = make
         self._unique: tuple[Callable[[Any], Any] | None, set[Any]] | None = None
 
     @classmethod
-    def _view_of(cls: type[V], core: _Core, make: Callable[[Any], Any]) -> V:
+    def _view_of(cls: type[V], core: _Core, make: Callable[[Any], Any] | None) -> V:
         view = cls.__new__(cls)
         _View.__init__(view, core, make)
         return view
+
+    def _build(self, raws: Sequence[Any]) -> list[Any]:
+        """Raw rows to what this view returns (``_make`` is None when the driver's
+        rows already are ``Row`` objects)."""
+        make = self._make
+        return list(raws) if make is None else list(map(make, raws))
 
     def _set_unique(self, strategy: Callable[[Any], Any] | None) -> None:
         self._unique = (strategy, set())
@@ -188,12 +194,12 @@ class _View:
 
     def _fetch(self, size: int | None) -> list[Any]:
         core = self._core
-        items = list(map(self._make, core.fetch(size)))
+        items = self._build(core.fetch(size))
         if self._unique is None:
             return items
         items = self._filter(items)
         while size is not None and len(items) < size and (not core.closed):
-            more = self._filter(list(map(self._make, core.fetch(size - len(items)))))
+            more = self._filter(self._build(core.fetch(size - len(items))))
             items.extend(more)
         return items
 
@@ -213,7 +219,7 @@ class _View:
         rows = self._take_buffered()
         if rows is not None:
             self._core.hard_closed = True
-            items = list(map(self._make, rows[:2]))
+            items = self._build(rows[:2])
         else:
             items = self._fetch(2)
             self._core.hard_close()
@@ -223,7 +229,7 @@ class _View:
         """Every remaining row; the result is closed afterwards."""
         rows = self._take_buffered()
         if rows is not None:
-            return list(map(self._make, rows))
+            return self._build(rows)
         return self._fetch(None)
 
     def fetchall(self) -> list[Any]:
@@ -241,7 +247,9 @@ class _View:
         rows = self._take_buffered()
         if rows is not None:
             self._core.hard_closed = True
-            return self._make(rows[0]) if rows else None
+            if not rows:
+                return None
+            return rows[0] if self._make is None else self._make(rows[0])
         items = self._fetch(1)
         self._core.hard_close()
         return items[0] if items else None
@@ -281,7 +289,7 @@ class _View:
             raw = rows[pos]
             if echo is not None:
                 echo.debug("Row %r", tuple(raw))
-            item = make(raw)
+            item = raw if make is None else make(raw)
             if self._unique is None or self._filter([item]):
                 yield item
 
@@ -318,10 +326,11 @@ class Result(_View):
         rowcount: int = -1,
         lastrowid: int | None = None,
         echo: Echo | None = None,
+        ready: bool = False,
     ) -> None:
         core = _Core(keys, rows, stream, rowcount, lastrowid, echo)
         self._core = core
-        self._make = core.row_cls or Row
+        self._make: Callable[[Any], Any] | None = None if ready else core.row_cls
         self._unique = None
 
     def keys(self) -> ResultKeys:
@@ -392,6 +401,8 @@ class Result(_View):
         """A view returning each row as a ``RowMapping`` (``m["name"]``)."""
         self._core.check_open()
         make = self._make
+        if make is None:
+            return MappingResult._view_of(self._core, RowMapping)
         return MappingResult._view_of(self._core, lambda raw: RowMapping(make(raw)))
 
     def tuples(self) -> Result:

@@ -5,26 +5,32 @@ cached by them), so building a row is a single C-level tuple construction
 and ``row.name`` is a property lookup, as with ``collections.namedtuple``.
 Names that are not identifiers, or that start with ``_``, are still reached
 through ``row._mapping``.
+
+``Row`` itself holds only behaviour; the concrete classes add it to a
+sequence type. Usually that is ``tuple``; a driver whose own records behave
+as tuples (asyncpg's ``Record``) can have its rows built directly as
+``Row`` classes over its record type (``row_class(keys, base=Record)``), so
+that no row is copied at all.
 """
 
 from __future__ import annotations
 
 import keyword
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import exc
 
 __all__ = ["ResultKeys", "Row", "RowMapping", "row_class"]
 
 
-class Row(tuple[Any, ...]):
+class Row:
     """A result row: a tuple whose values are also reachable by column name.
 
     ``row.name``, ``row[0]``, ``row._mapping["name"]``, ``row._asdict()``,
     ``row._fields``, ``row._t`` (the plain tuple). Rows compare and hash as
-    tuples.
+    tuples; ``value in row`` looks among the values.
     """
 
     __slots__ = ()
@@ -54,6 +60,15 @@ class Row(tuple[Any, ...]):
     def __reduce__(self) -> Any:
         return (_rebuild, (self._fields, tuple(self)))
 
+    def __contains__(self, value: object) -> bool:
+        return value in tuple(self)
+
+    if TYPE_CHECKING:  # what the sequence base class provides
+
+        def __getitem__(self, index: Any) -> Any: ...
+        def __iter__(self) -> Iterator[Any]: ...
+        def __len__(self) -> int: ...
+
 
 def _rebuild(fields: tuple[str, ...], values: tuple[Any, ...]) -> Row:
     return row_class(fields)(values)
@@ -69,12 +84,22 @@ def _ambiguous(name: str) -> property:
     return property(get)
 
 
-_CLASSES: dict[tuple[str, ...], type[Row]] = {}
+RowClass = Callable[[Iterable[Any]], Row]
+_CLASSES: dict[Any, RowClass] = {}
 
 
-def row_class(fields: tuple[str, ...]) -> type[Row]:
-    """The ``Row`` subclass for these column names (made once, then cached)."""
-    cls = _CLASSES.get(fields)
+class _TupleRow(Row, tuple[Any, ...]):
+    __slots__ = ()
+
+    def __contains__(self, value: object) -> bool:
+        return tuple.__contains__(self, value)
+
+
+def row_class(fields: tuple[str, ...], base: type | None = None) -> RowClass:
+    """The ``Row`` class for these column names over ``base`` (``tuple`` by default,
+    or a driver's record type), made once and then cached."""
+    key = fields if base is None else (fields, base)
+    cls = _CLASSES.get(key)
     if cls is not None:
         return cls
     index: dict[str, int] = {}
@@ -92,11 +117,12 @@ def row_class(fields: tuple[str, ...]) -> type[Row]:
             )
     for name in duplicates:
         index[name] = -1
-    cls = type("Row", (Row,), namespace)
-    cls.__module__ = "ferryman.engine"
+    bases = (_TupleRow,) if base is None else (Row, base)
+    made = type("Row", bases, namespace)
+    made.__module__ = "ferryman.engine"
     if len(_CLASSES) < 10_000:
-        _CLASSES[fields] = cls
-    return cls
+        _CLASSES[key] = made
+    return made
 
 
 class RowMapping(Mapping[str, Any]):

@@ -67,17 +67,29 @@ class AsyncpgStream:
 
 
 class AsyncpgConnection:
-    """An asyncpg connection behind the ``AsyncDriverConnection`` protocol."""
+    """An asyncpg connection behind the ``AsyncDriverConnection`` protocol.
 
-    __slots__ = ("_statements", "driver_connection")
+    Given a ``row_class`` factory (the engine's), asyncpg builds each row directly
+    as a ferryman ``Row`` over its own ``Record`` (``rows_ready``): no row is copied.
+    """
 
-    def __init__(self, raw: asyncpg.Connection) -> None:
+    __slots__ = ("_row_class", "_statements", "driver_connection", "rows_ready")
+
+    def __init__(self, raw: asyncpg.Connection, row_class: Any = None) -> None:
         self.driver_connection = raw
+        self._row_class = row_class
+        self.rows_ready = row_class is not None
         self._statements: OrderedDict[str, tuple[Any, tuple[str, ...] | None]] = OrderedDict()
 
     async def _prepare(self, sql: str) -> tuple[Any, tuple[str, ...] | None]:
-        statement = await self.driver_connection.prepare(sql)
+        raw = self.driver_connection
+        statement = await raw.prepare(sql)
         keys = tuple([attr.name for attr in statement.get_attributes()]) or None
+        if keys is not None and self._row_class is not None:
+            # The record class is fixed when a statement is prepared, and the column
+            # names are known only after: prepare once more (once per statement).
+            record_class = self._row_class(keys, asyncpg.Record)
+            statement = await raw.prepare(sql, record_class=record_class)
         entry = (statement, keys)
         cache = self._statements
         cache[sql] = entry
@@ -186,7 +198,7 @@ class AsyncpgDriver:
             raise exc.OperationalError(
                 f"could not connect: {err}", orig=err, sqlstate=sqlstate
             ) from err
-        return AsyncpgConnection(raw)
+        return AsyncpgConnection(raw, params.get("row_class"))
 
 
 driver = AsyncpgDriver()

@@ -74,6 +74,7 @@ class PsycopgConnection:
     """A psycopg connection behind the driver-connection protocol."""
 
     __slots__ = ("_cursor", "_encoding", "_names", "driver_connection")
+    rows_ready = False
 
     def __init__(self, raw: Any) -> None:
         self.driver_connection = raw

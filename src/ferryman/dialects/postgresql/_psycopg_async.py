@@ -76,6 +76,7 @@ class PsycopgAsyncConnection:
     """A psycopg connection behind the driver-connection protocol."""
 
     __slots__ = ("_cursor", "_encoding", "_names", "driver_connection")
+    rows_ready = False
 
     def __init__(self, raw: Any) -> None:
         self.driver_connection = raw

@@ -44,6 +44,7 @@ class AiosqliteConnection:
     """
 
     __slots__ = ("_sync", "driver_connection")
+    rows_ready = False
 
     def __init__(self, raw: aiosqlite.Connection) -> None:
         self.driver_connection = raw

@@ -40,6 +40,7 @@ class SQLite3Connection:
     """A sqlite3 connection behind the ``DriverConnection`` protocol."""
 
     __slots__ = ("driver_connection",)
+    rows_ready = False
 
     def __init__(self, raw: sqlite3.Connection) -> None:
         self.driver_connection = raw
