@@ -33,7 +33,7 @@ from .. import exc
 from ..dialects._base import Dialect
 from ._echo import Echo, compile_note
 from ._entry import PoolEntry
-from ._execution import Prepared, StatementCache
+from ._execution import Prepared, StatementCache, check_options
 from ._pool import Pool
 from ._result import Result, ScalarResult
 from ._result import Result, ScalarResult
@@ -42,18 +42,6 @@ from ._state import ACTIVE, COMMITTED, ROLLED_BACK, ConnState, TxRecord
 ASYNC = False
 __all__ = ["Connection", "Engine", "Transaction"]
 T = TypeVar("T")
-_EXECUTION_OPTIONS = frozenset(
-    {"isolation_level", "stream_results", "yield_per", "logging_token", "max_row_buffer"}
-)
-
-
-def _check_options(options: dict[str, Any]) -> None:
-    unknown = set(options) - _EXECUTION_OPTIONS
-    if unknown:
-        raise exc.ArgumentError(
-            f"Unknown execution option(s) {sorted(unknown)}; known options are "
-            + ", ".join(sorted(_EXECUTION_OPTIONS))
-        )
 
 
 class Connection:
@@ -146,7 +134,7 @@ class Connection:
         """
         prepared = self._cache.prepare(statement, parameters)
         if execution_options:
-            _check_options(execution_options)
+            check_options(execution_options)
             if execution_options.get("stream_results") or execution_options.get("yield_per"):
                 return self._stream(prepared, execution_options)
         return self._run(prepared)
@@ -244,7 +232,7 @@ class Connection:
         on PostgreSQL (memory stays flat however many rows there are)."""
         prepared = self._cache.prepare(statement, parameters)
         if execution_options:
-            _check_options(execution_options)
+            check_options(execution_options)
         return self._stream(prepared, execution_options or {})
 
     def stream_scalars(
@@ -450,7 +438,7 @@ class Connection:
     def execution_options(self, **options: Any) -> Connection:
         """Set options on this connection (in place): ``isolation_level`` ("AUTOCOMMIT",
         "SERIALIZABLE", ...), ``yield_per``, ``stream_results``."""
-        _check_options(options)
+        check_options(options)
         s = self._s
         if "isolation_level" in options:
             if s.tx is not None:
@@ -685,7 +673,7 @@ class Engine:
 
     def execution_options(self, **options: Any) -> Engine:
         """An engine sharing this one's pool whose connections have these options."""
-        _check_options(options)
+        check_options(options)
         level = self._isolation_level
         if "isolation_level" in options:
             level = self.dialect.normalize_isolation_level(options["isolation_level"])

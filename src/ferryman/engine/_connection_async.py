@@ -33,7 +33,7 @@ from .. import exc
 from ..dialects._base import Dialect
 from ._echo import Echo, compile_note
 from ._entry import PoolEntry
-from ._execution import Prepared, StatementCache
+from ._execution import Prepared, StatementCache, check_options
 from ._pool_async import AsyncPool
 from ._result import Result, ScalarResult
 from ._result_async import AsyncResult, AsyncScalarResult
@@ -47,18 +47,6 @@ if ASYNC:
 __all__ = ["AsyncConnection", "AsyncEngine", "AsyncTransaction"]
 
 T = TypeVar("T")
-_EXECUTION_OPTIONS = frozenset(
-    {"isolation_level", "stream_results", "yield_per", "logging_token", "max_row_buffer"}
-)
-
-
-def _check_options(options: dict[str, Any]) -> None:
-    unknown = set(options) - _EXECUTION_OPTIONS
-    if unknown:
-        raise exc.ArgumentError(
-            f"Unknown execution option(s) {sorted(unknown)}; known options are "
-            + ", ".join(sorted(_EXECUTION_OPTIONS))
-        )
 
 
 class AsyncConnection:
@@ -163,7 +151,7 @@ class AsyncConnection:
         """
         prepared = self._cache.prepare(statement, parameters)
         if execution_options:
-            _check_options(execution_options)
+            check_options(execution_options)
             if execution_options.get("stream_results") or execution_options.get("yield_per"):
                 if ASYNC:
                     raise exc.InvalidRequestError(
@@ -266,7 +254,7 @@ class AsyncConnection:
         on PostgreSQL (memory stays flat however many rows there are)."""
         prepared = self._cache.prepare(statement, parameters)
         if execution_options:
-            _check_options(execution_options)
+            check_options(execution_options)
         return await self._stream(prepared, execution_options or {})
 
     async def stream_scalars(
@@ -483,7 +471,7 @@ class AsyncConnection:
     def execution_options(self, **options: Any) -> AsyncConnection:
         """Set options on this connection (in place): ``isolation_level`` ("AUTOCOMMIT",
         "SERIALIZABLE", ...), ``yield_per``, ``stream_results``."""
-        _check_options(options)
+        check_options(options)
         s = self._s
         if "isolation_level" in options:
             if s.tx is not None:
@@ -765,7 +753,7 @@ class AsyncEngine:
 
     def execution_options(self, **options: Any) -> AsyncEngine:
         """An engine sharing this one's pool whose connections have these options."""
-        _check_options(options)
+        check_options(options)
         level = self._isolation_level
         if "isolation_level" in options:
             level = self.dialect.normalize_isolation_level(options["isolation_level"])

@@ -15,9 +15,22 @@ from typing import Any
 from .. import exc
 from ..sql._text import Compiled
 
-__all__ = ["Prepared", "StatementCache"]
+__all__ = ["Prepared", "StatementCache", "check_options"]
 
 _CACHE_SIZE = 500
+_EXECUTION_OPTIONS = frozenset(
+    {"isolation_level", "stream_results", "yield_per", "logging_token", "max_row_buffer"}
+)
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """Raise ``ArgumentError`` for execution options ferryman does not know."""
+    unknown = set(options) - _EXECUTION_OPTIONS
+    if unknown:
+        raise exc.ArgumentError(
+            f"Unknown execution option(s) {sorted(unknown)}; known options are "
+            + ", ".join(sorted(_EXECUTION_OPTIONS))
+        )
 
 
 class Prepared(tuple[Any, ...]):

@@ -13,41 +13,15 @@ named (server-side) cursor so that memory stays flat however many rows come.
 """
 
 from __future__ import annotations
-import itertools
-import re
 from collections.abc import Sequence
 from typing import Any
 import psycopg
-from psycopg.pq import ExecStatus
 from ... import exc
 from .._base import RawResult
-from ._dialect import PGDialect, connect_kwargs, error_for_sqlstate
+from ._dialect import PGDialect, connect_kwargs
+from ._psycopg_base import RETURNING, cursor_names, description_keys, result_keys, translate_error
 
 ASYNC = False
-_RETURNING = re.compile("\\bRETURNING\\b", re.I)
-_cursor_names = itertools.count(1)
-
-
-def translate_error(err: BaseException, raw: Any = None) -> exc.DBAPIError:
-    broken = raw is not None and (raw.broken or raw.closed)
-    sqlstate = getattr(err, "sqlstate", None)
-    if isinstance(err, psycopg.DatabaseError) and sqlstate:
-        return error_for_sqlstate(str(err), sqlstate, err, disconnect=broken)
-    if isinstance(err, psycopg.OperationalError) or broken:
-        return exc.OperationalError(str(err), orig=err, connection_invalidated=True)
-    if isinstance(err, psycopg.DataError):
-        return exc.DataError(str(err), orig=err)
-    if isinstance(err, psycopg.ProgrammingError):
-        return exc.ProgrammingError(str(err), orig=err)
-    return exc.InterfaceError(str(err), orig=err)
-
-
-def _keys(description: Any) -> tuple[str, ...] | None:
-    return tuple([column.name for column in description]) if description else None
-
-
-_TUPLES_OK = ExecStatus.TUPLES_OK
-_KEYS_CACHE_SIZE = 512
 
 
 class PsycopgStream:
@@ -55,7 +29,7 @@ class PsycopgStream:
 
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
-        self.keys = _keys(cursor.description)
+        self.keys = description_keys(cursor.description)
 
     def fetchmany(self, size: int) -> Any:
         try:
@@ -83,19 +57,7 @@ class PsycopgConnection:
         self._names: dict[tuple[bytes | None, ...], tuple[str, ...]] = {}
 
     def _result_keys(self) -> tuple[str, ...] | None:
-        """The column names of the current result, read from libpq's result directly:
-        ``cursor.description`` builds a ``Column`` object per column on every call."""
-        result = self._cursor.pgresult
-        if result is None or result.status != _TUPLES_OK:
-            return None
-        raw_names = tuple([result.fname(i) for i in range(result.nfields)])
-        keys = self._names.get(raw_names)
-        if keys is None:
-            if len(self._names) >= _KEYS_CACHE_SIZE:
-                self._names.clear()
-            keys = tuple([(name or b"?column?").decode(self._encoding) for name in raw_names])
-            self._names[raw_names] = keys
-        return keys
+        return result_keys(self._cursor, self._names, self._encoding)
 
     def execute(self, sql: str, params: Any) -> RawResult:
         cursor = self._cursor
@@ -111,12 +73,12 @@ class PsycopgConnection:
 
     def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult:
         cursor = self._cursor
-        returning = _RETURNING.search(sql) is not None
+        returning = RETURNING.search(sql) is not None
         try:
             cursor.executemany(sql, seq, returning=returning)
             if not returning:
                 return RawResult(None, (), cursor.rowcount)
-            keys = _keys(cursor.description)
+            keys = description_keys(cursor.description)
             rows: list[Any] = []
             while True:
                 rows.extend(cursor.fetchall())
@@ -133,7 +95,7 @@ class PsycopgConnection:
             raise translate_error(err, self.driver_connection) from err
 
     def stream(self, sql: str, params: Any, in_transaction: bool) -> PsycopgStream:
-        name = f"ferryman_stream_{next(_cursor_names)}"
+        name = f"ferryman_stream_{next(cursor_names)}"
         cursor = self.driver_connection.cursor(name=name, withhold=not in_transaction)
         try:
             cursor.execute(sql, params)
