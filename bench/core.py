@@ -219,7 +219,8 @@ class RawSqlite3:
     def w1(self, ids: Sequence[int]) -> int:
         # One read transaction, as ferryman's autobegin sends: without it SQLite takes
         # and drops the file lock around every statement (~6 us each on a file).
-        self.conn.execute("BEGIN")
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN")
         found = 0
         for i in ids:
             found += self.conn.execute(self.select_one, (i,)).fetchone() is not None
@@ -250,7 +251,8 @@ class RawAiosqlite(RawSqlite3):
 
     async def w1(self, ids: Sequence[int]) -> int:
         # execute_fetchall: one hop to aiosqlite's thread per query (execute + fetch).
-        await self.conn.execute("BEGIN")
+        if not self.conn.in_transaction:
+            await self.conn.execute("BEGIN")
         found = 0
         for i in ids:
             rows = await self.conn.execute_fetchall(self.select_one, (i,))

@@ -19,6 +19,8 @@ import pytest
 from ferryman import exc, text
 from ferryman.pool import AsyncNullPool, AsyncStaticPool, NullPool, StaticPool
 
+from .conftest import unwrap
+
 ASYNC_DRIVERS = ("aiosqlite", "psycopg_async", "asyncpg")
 
 
@@ -413,3 +415,31 @@ async def test_waiting_tasks_get_connections_as_they_free_up(make_engine):
     assert peak <= 2
     assert engine.pool.checkedout() == 0
     assert engine.pool.checkedin() == 2
+
+
+@pytest.mark.sync_only
+async def test_sync_pool_under_threads(make_engine: Any) -> None:
+    """Eight threads share a sync pool of three: every checkout is served, the
+    counts stay consistent, and every connection comes back."""
+    import threading
+
+    engine = unwrap(make_engine(pool_size=2, max_overflow=1, pool_timeout=10))
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(25):
+                with engine.connect() as conn:
+                    assert conn.execute(text("SELECT 1")).scalar() == 1
+                    assert engine.pool.checkedout() <= 3
+        except BaseException as err:  # reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    assert engine.pool.checkedout() == 0
+    assert engine.pool.checkedin() <= 2

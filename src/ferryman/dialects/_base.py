@@ -14,6 +14,7 @@ the boundary, so the engine only ever sees ferryman errors.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any, ClassVar, Protocol
 
 from .. import exc
@@ -29,25 +30,18 @@ __all__ = [
 ]
 
 
-class RawResult:
-    """What a driver returns from one execution, before ferryman builds rows.
-
-    ``keys`` is ``None`` for a statement that returns no rows.
+class RawResult(tuple[Any, ...]):
+    """What a driver returns from one execution, before ferryman builds rows:
+    ``(keys, rows, rowcount, lastrowid)``; ``keys`` is ``None`` for a statement
+    that returns no rows. A tuple, so that making one is a single C-level call.
     """
 
-    __slots__ = ("keys", "lastrowid", "rowcount", "rows")
+    __slots__ = ()
 
-    def __init__(
-        self,
-        keys: tuple[str, ...] | None,
-        rows: Sequence[Sequence[Any]],
-        rowcount: int = -1,
-        lastrowid: int | None = None,
-    ) -> None:
-        self.keys = keys
-        self.rows = rows
-        self.rowcount = rowcount
-        self.lastrowid = lastrowid
+    keys = property(itemgetter(0))
+    rows = property(itemgetter(1))
+    rowcount = property(itemgetter(2))
+    lastrowid = property(itemgetter(3))
 
 
 class RawStream(Protocol):

@@ -209,7 +209,7 @@ class Connection:
         except BaseException:
             s.dirty = True
             raise
-        keys = raw.keys
+        keys, rows, rowcount, lastrowid = raw
         ready = driver.rows_ready
         if (
             compiled is not None
@@ -219,7 +219,7 @@ class Connection:
         ):
             keys = compiled.result_keys
             ready = False
-        return Result(keys, raw.rows, None, raw.rowcount, raw.lastrowid, self._log_rows, ready)
+        return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, ready)
 
     def stream(
         self,

@@ -231,7 +231,7 @@ class AsyncConnection:
         except BaseException:
             s.dirty = True
             raise
-        keys = raw.keys
+        keys, rows, rowcount, lastrowid = raw
         ready = driver.rows_ready
         if (
             compiled is not None
@@ -241,7 +241,7 @@ class AsyncConnection:
         ):
             keys = compiled.result_keys  # text().columns(...) names the columns
             ready = False
-        return Result(keys, raw.rows, None, raw.rowcount, raw.lastrowid, self._log_rows, ready)
+        return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, ready)
 
     async def stream(
         self,

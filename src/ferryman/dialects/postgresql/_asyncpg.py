@@ -115,18 +115,18 @@ class AsyncpgConnection:
                 rows = await statement.fetch(*(params or ()))
         except (asyncpg.PostgresError, *_CLIENT_ERRORS) as err:
             raise translate_error(err, self.driver_connection) from err
-        return RawResult(keys, rows, rowcount_from_status(statement.get_statusmsg()))
+        return RawResult((keys, rows, rowcount_from_status(statement.get_statusmsg()), None))
 
     async def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult:
         try:
             statement, keys = self._statements.get(sql) or await self._prepare(sql)
             if keys is None:
                 await statement.executemany(seq)
-                return RawResult(None, (), -1)
+                return RawResult((None, (), -1, None))
             rows = await statement.fetchmany(seq)
         except (asyncpg.PostgresError, *_CLIENT_ERRORS) as err:
             raise translate_error(err, self.driver_connection) from err
-        return RawResult(keys, rows, len(rows))
+        return RawResult((keys, rows, len(rows), None))
 
     async def command(self, sql: str) -> None:
         try:

@@ -65,11 +65,11 @@ class PsycopgConnection:
             cursor.execute(sql, params)
             keys = self._result_keys()
             if keys is None:
-                return RawResult(None, (), cursor.rowcount)
+                return RawResult((None, (), cursor.rowcount, None))
             rows = cursor.fetchall()
         except psycopg.Error as err:
             raise translate_error(err, self.driver_connection) from err
-        return RawResult(keys, rows, cursor.rowcount)
+        return RawResult((keys, rows, cursor.rowcount, None))
 
     def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult:
         cursor = self._cursor
@@ -77,7 +77,7 @@ class PsycopgConnection:
         try:
             cursor.executemany(sql, seq, returning=returning)
             if not returning:
-                return RawResult(None, (), cursor.rowcount)
+                return RawResult((None, (), cursor.rowcount, None))
             keys = description_keys(cursor.description)
             rows: list[Any] = []
             while True:
@@ -86,7 +86,7 @@ class PsycopgConnection:
                     break
         except psycopg.Error as err:
             raise translate_error(err, self.driver_connection) from err
-        return RawResult(keys, rows, len(rows))
+        return RawResult((keys, rows, len(rows), None))
 
     def command(self, sql: str) -> None:
         try:

@@ -66,11 +66,11 @@ class PsycopgAsyncConnection:
             await cursor.execute(sql, params)
             keys = self._result_keys()
             if keys is None:
-                return RawResult(None, (), cursor.rowcount)
+                return RawResult((None, (), cursor.rowcount, None))
             rows = await cursor.fetchall()
         except psycopg.Error as err:
             raise translate_error(err, self.driver_connection) from err
-        return RawResult(keys, rows, cursor.rowcount)
+        return RawResult((keys, rows, cursor.rowcount, None))
 
     async def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult:
         cursor = self._cursor
@@ -78,7 +78,7 @@ class PsycopgAsyncConnection:
         try:
             await cursor.executemany(sql, seq, returning=returning)
             if not returning:
-                return RawResult(None, (), cursor.rowcount)
+                return RawResult((None, (), cursor.rowcount, None))
             keys = description_keys(cursor.description)
             rows: list[Any] = []
             while True:
@@ -87,7 +87,7 @@ class PsycopgAsyncConnection:
                     break
         except psycopg.Error as err:
             raise translate_error(err, self.driver_connection) from err
-        return RawResult(keys, rows, len(rows))
+        return RawResult((keys, rows, len(rows), None))
 
     async def command(self, sql: str) -> None:
         try:

@@ -50,18 +50,18 @@ class SQLite3Connection:
             cursor = self.driver_connection.execute(sql, () if params is None else params)
             desc = cursor.description
             if desc is None:
-                return RawResult(None, (), cursor.rowcount, cursor.lastrowid)
+                return RawResult((None, (), cursor.rowcount, cursor.lastrowid))
             rows = cursor.fetchall()
         except _ERRORS as err:
             raise translate_error(err) from err
-        return RawResult(tuple(map(_first, desc)), rows, -1, None)
+        return RawResult((tuple(map(_first, desc)), rows, -1, None))
 
     def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult:
         try:
             cursor = self.driver_connection.executemany(sql, seq)
         except _ERRORS as err:
             raise translate_error(err) from err
-        return RawResult(None, (), cursor.rowcount, None)
+        return RawResult((None, (), cursor.rowcount, None))
 
     def command(self, sql: str) -> None:
         try:
