@@ -605,3 +605,51 @@ async def test_stream_memory_stays_flat(engine: Any) -> None:
         assert count == 1_000_000
         assert total == 1_000_000 * 1_000_001 // 2
         assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB while streaming"
+
+
+async def test_column_names_follow_schema_changes(engine: Any) -> None:
+    """Column names may be cached per statement, but never across a schema change
+    that renames what a ``*`` stands for."""
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP TABLE IF EXISTS result_shape"))
+        await conn.execute(text("CREATE TABLE result_shape (id INTEGER PRIMARY KEY, a INTEGER)"))
+        await conn.execute(text("INSERT INTO result_shape (id, a) VALUES (1, 2)"))
+    star = text("SELECT * FROM result_shape")
+    async with engine.begin() as conn:
+        assert (await conn.execute(star)).keys() == ["id", "a"]
+        await conn.execute(text("ALTER TABLE result_shape RENAME COLUMN a TO b"))
+        await conn.execute(text("ALTER TABLE result_shape ADD COLUMN c INTEGER"))
+    async with engine.connect() as conn:
+        row = (await conn.execute(star)).one()
+        assert row._fields == ("id", "b", "c")
+        assert (row.b, row.c) == (2, None)
+        await conn.execute(text("DROP TABLE result_shape"))
+        await conn.commit()
+
+
+@pytest.mark.backends("postgresql")
+async def test_statement_prepared_before_another_connection_alters_the_table(
+    make_engine: Any,
+) -> None:
+    engine = make_engine(pool_size=2)
+    star = text("SELECT * FROM result_shape2")
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP TABLE IF EXISTS result_shape2"))
+        await conn.execute(text("CREATE TABLE result_shape2 (id INTEGER PRIMARY KEY)"))
+        await conn.execute(text("INSERT INTO result_shape2 (id) VALUES (1)"))
+    async with engine.connect() as reader, engine.connect() as writer:
+        for _ in range(6):  # psycopg prepares a statement on its fifth run
+            assert (await reader.execute(star)).all() == [(1,)]
+        await reader.commit()
+        await writer.execute(text("ALTER TABLE result_shape2 ADD COLUMN extra INTEGER"))
+        await writer.commit()
+        try:
+            row = (await reader.execute(star)).one()
+        except exc.NotSupportedError as err:
+            assert "run the transaction again" in str(err)
+            await reader.rollback()
+            row = (await reader.execute(star)).one()
+        assert row._fields == ("id", "extra")
+        await reader.rollback()
+        await writer.execute(text("DROP TABLE result_shape2"))
+        await writer.commit()

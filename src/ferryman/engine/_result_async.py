@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from .. import exc
 from ._echo import Echo
-from ._row import ResultKeys, RowClass, RowMapping, row_class
+from ._row import ROW_CLASSES, ResultKeys, RowClass, RowMapping, row_class
 
 __all__ = ["AsyncMappingResult", "AsyncResult", "AsyncScalarResult"]
 
@@ -69,7 +69,9 @@ class _Core:
         self.lastrowid = lastrowid
         self.closed = keys is None
         self.hard_closed = False
-        self.row_cls: RowClass | None = row_class(keys) if keys is not None else None
+        self.row_cls: RowClass | None = None
+        if keys is not None:
+            self.row_cls = ROW_CLASSES.get(keys) or row_class(keys)
         self.yield_per: int | None = None
         self.echo = echo
         if echo is not None and keys is not None:

@@ -85,7 +85,7 @@ def _ambiguous(name: str) -> property:
 
 
 RowClass = Callable[[Iterable[Any]], Row]
-_CLASSES: dict[Any, RowClass] = {}
+ROW_CLASSES: dict[Any, RowClass] = {}  # by column names (and base, for driver records)
 
 
 class _TupleRow(Row, tuple[Any, ...]):
@@ -99,7 +99,7 @@ def row_class(fields: tuple[str, ...], base: type | None = None) -> RowClass:
     """The ``Row`` class for these column names over ``base`` (``tuple`` by default,
     or a driver's record type), made once and then cached."""
     key = fields if base is None else (fields, base)
-    cls = _CLASSES.get(key)
+    cls = ROW_CLASSES.get(key)
     if cls is not None:
         return cls
     index: dict[str, int] = {}
@@ -120,8 +120,8 @@ def row_class(fields: tuple[str, ...], base: type | None = None) -> RowClass:
     bases = (_TupleRow,) if base is None else (Row, base)
     made = type("Row", bases, namespace)
     made.__module__ = "ferryman.engine"
-    if len(_CLASSES) < 10_000:
-        _CLASSES[key] = made
+    if len(ROW_CLASSES) < 10_000:
+        ROW_CLASSES[key] = made
     return made
 
 

@@ -9,6 +9,7 @@ through its status line, the row count).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +18,7 @@ import asyncpg
 
 from ... import exc
 from .._base import RawResult
-from ._dialect import PGDialect, error_for_sqlstate, rowcount_from_status
+from ._dialect import STALE_PLAN_HINT, PGDialect, error_for_sqlstate, rowcount_from_status
 
 _CACHE_SIZE = 256
 _CLIENT_ERRORS = (
@@ -39,6 +40,13 @@ def translate_error(err: BaseException, raw: Any = None) -> exc.DBAPIError:
             str(err) or type(err).__name__, orig=err, connection_invalidated=True
         )
     return exc.InterfaceError(str(err), orig=err)
+
+
+_DDL = re.compile(r"\s*(ALTER|CREATE|DROP|COMMENT)\b", re.I)
+
+
+def _stale_plan(sql: str) -> exc.DBAPIError:
+    return exc.NotSupportedError(STALE_PLAN_HINT, sqlstate="0A000")
 
 
 class AsyncpgStream:
@@ -92,6 +100,11 @@ class AsyncpgConnection:
             statement = await raw.prepare(sql, record_class=record_class)
         entry = (statement, keys)
         cache = self._statements
+        if _DDL.match(sql):
+            # Schema changes invalidate the plans prepared so far (a "SELECT *" would
+            # fail with "cached plan must not change result type"): start afresh.
+            cache.clear()
+            return entry
         cache[sql] = entry
         if len(cache) > _CACHE_SIZE:
             cache.popitem(last=False)
@@ -110,7 +123,7 @@ class AsyncpgConnection:
                 # if no transaction was spoiled by the failure.
                 self._statements.clear()
                 if self.driver_connection.is_in_transaction():
-                    raise
+                    raise _stale_plan(sql) from None
                 statement, keys = await self._prepare(sql)
                 rows = await statement.fetch(*(params or ()))
         except (asyncpg.PostgresError, *_CLIENT_ERRORS) as err:

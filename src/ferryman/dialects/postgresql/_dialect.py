@@ -77,10 +77,19 @@ def error_for_sqlstate(
     message: str, sqlstate: str | None, orig: BaseException, *, disconnect: bool = False
 ) -> exc.DBAPIError:
     cls = _BY_CLASS.get(sqlstate[:2], exc.DatabaseError) if sqlstate else exc.OperationalError
+    if sqlstate == "0A000" and "cached plan must not change result type" in message:
+        message = f"{STALE_PLAN_HINT} ({message})"
     if disconnect or is_disconnect_sqlstate(sqlstate):
         cls = exc.OperationalError
         disconnect = True
     return cls(message, orig=orig, sqlstate=sqlstate, connection_invalidated=disconnect)
+
+
+STALE_PLAN_HINT = (
+    "The result columns of this statement changed since it was prepared on this "
+    "connection (a table it reads was altered, probably by another connection); "
+    "the prepared statements are dropped: roll back and run the transaction again"
+)
 
 
 def rowcount_from_status(status: str | None) -> int:

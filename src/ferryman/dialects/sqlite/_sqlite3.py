@@ -16,6 +16,7 @@ from ._dialect import SQLiteDialect, connect_args, translate_error
 
 _ERRORS = (sqlite3.Error, OverflowError, ValueError)
 _first = itemgetter(0)
+_KEYS_CACHE_SIZE = 512
 
 
 class SQLite3Stream:
@@ -39,22 +40,33 @@ class SQLite3Stream:
 class SQLite3Connection:
     """A sqlite3 connection behind the ``DriverConnection`` protocol."""
 
-    __slots__ = ("driver_connection",)
+    __slots__ = ("_keys", "driver_connection")
     rows_ready = False
 
     def __init__(self, raw: sqlite3.Connection) -> None:
         self.driver_connection = raw
+        # Column names by SQL text, for statements without a "*": their names are
+        # then fixed by the text itself, and reading cursor.description (a tuple of
+        # 7-tuples built on every call) would be a third of a small query's cost.
+        self._keys: dict[str, tuple[str, ...]] = {}
 
     def execute(self, sql: str, params: Any) -> RawResult:
         try:
             cursor = self.driver_connection.execute(sql, () if params is None else params)
-            desc = cursor.description
-            if desc is None:
-                return RawResult((None, (), cursor.rowcount, cursor.lastrowid))
+            keys = self._keys.get(sql)
+            if keys is None:
+                desc = cursor.description
+                if desc is None:
+                    return RawResult((None, (), cursor.rowcount, cursor.lastrowid))
+                keys = tuple(map(_first, desc))
+                if "*" not in sql:
+                    if len(self._keys) >= _KEYS_CACHE_SIZE:
+                        self._keys.clear()
+                    self._keys[sql] = keys
             rows = cursor.fetchall()
         except _ERRORS as err:
             raise translate_error(err) from err
-        return RawResult((tuple(map(_first, desc)), rows, -1, None))
+        return RawResult((keys, rows, -1, None))
 
     def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult:
         try:
