@@ -32,6 +32,8 @@ PAIRS = [
     (PKG / "engine" / "_result_async.py", PKG / "engine" / "_result.py"),
     (PKG / "engine" / "_pool_async.py", PKG / "engine" / "_pool.py"),
     (PKG / "engine" / "_connection_async.py", PKG / "engine" / "_connection.py"),
+    (PKG / "engine" / "_engine_async.py", PKG / "engine" / "_engine.py"),
+    (PKG / "engine" / "_transaction_async.py", PKG / "engine" / "_transaction.py"),
     (
         PKG / "dialects" / "postgresql" / "_psycopg_async.py",
         PKG / "dialects" / "postgresql" / "_psycopg.py",
@@ -67,6 +69,8 @@ NAMES = {
     "__aiter__": "__iter__",
     "__anext__": "__next__",
     "_connection_async": "_connection",
+    "_engine_async": "_engine",
+    "_transaction_async": "_transaction",
     "_pool_async": "_pool",
     "_psycopg_async": "_psycopg",
     "_result_async": "_result",

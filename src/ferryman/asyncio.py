@@ -5,9 +5,11 @@ query); ``AsyncConnection.run_sync`` runs sync helpers against the same
 connection.
 """
 
-from .engine._connection_async import AsyncConnection, AsyncEngine, AsyncTransaction
+from .engine._connection_async import AsyncConnection
 from .engine._create import create_async_engine
+from .engine._engine_async import AsyncEngine
 from .engine._result_async import AsyncMappingResult, AsyncResult, AsyncScalarResult
+from .engine._transaction_async import AsyncTransaction
 
 __all__ = [
     "AsyncConnection",

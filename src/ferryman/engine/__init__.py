@@ -1,11 +1,13 @@
 """Engines, connections, transactions, pools and results (the sync front end;
 the async one is ``ferryman.asyncio``)."""
 
-from ._connection import Connection, Engine, Transaction
+from ._connection import Connection
 from ._create import create_engine
+from ._engine import Engine
 from ._entry import PoolEntry
 from ._result import MappingResult, Result, ScalarResult
 from ._row import ResultKeys, Row, RowMapping
+from ._transaction import Transaction
 from ._url import URL, make_url
 
 __all__ = [

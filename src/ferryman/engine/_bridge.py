@@ -17,7 +17,8 @@ from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
 from .. import exc
-from ._connection import Connection, Engine
+from ._connection import Connection
+from ._engine import Engine
 from ._entry import PoolEntry
 
 __all__ = ["BridgeDriver", "SyncConnectionView", "bridged_sync_engine"]

@@ -1,8 +1,8 @@
 # Generated from src/ferryman/engine/_connection_async.py by tools/async_to_sync.py: do not edit.
 # Change the async source and run the tool again.
-"""Engines, connections and transactions: the async front end.
+"""Connections and transactions: the async front end.
 
-This module is the source of ``_connection.py`` (``Engine``, ``Connection``,
+This module is the source of ``_connection.py`` (``Connection``,
 ``Transaction``), which ``tools/async_to_sync.py`` generates from it. The
 two differ only where ``ASYNC`` says so.
 
@@ -26,21 +26,22 @@ Theory of operation:
 """
 
 from __future__ import annotations
-from collections.abc import Iterator, Callable
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 from .. import exc
 from ..dialects._base import Dialect
-from ._echo import Echo, compile_note
+from ._echo import compile_note
 from ._entry import PoolEntry
-from ._execution import Prepared, StatementCache, check_options
-from ._pool import Pool
+from ._execution import Prepared, check_options
 from ._result import Result, ScalarResult
 from ._result import Result, ScalarResult
-from ._state import ACTIVE, COMMITTED, ROLLED_BACK, ConnState, TxRecord
+from ._state import ACTIVE, ConnState, TxRecord
+from ._transaction import Transaction
 
 ASYNC = False
-__all__ = ["Connection", "Engine", "Transaction"]
+if TYPE_CHECKING:
+    from ._engine import Engine
+__all__ = ["Connection", "Transaction"]
 T = TypeVar("T")
 
 
@@ -539,159 +540,3 @@ class _GuardedStream:
         except exc.DBAPIError as err:
             self._conn._failed(err, self._prepared.sql, self._prepared.user_params)
             raise
-
-
-class Transaction:
-    """A transaction (``nested=False``) or a savepoint (``nested=True``).
-
-    ``async with conn.begin():`` / ``await conn.begin()``; ``commit()``,
-    ``rollback()``, ``close()`` (rolls back if still active).
-    """
-
-    def __init__(self, connection: Connection, nested: bool) -> None:
-        self.connection = connection
-        self.nested = nested
-        self._record: TxRecord | None = None
-
-    def start(self) -> Transaction:
-        if self._record is not None:
-            raise exc.InvalidRequestError("This transaction was already started")
-        conn = self.connection
-        if self.nested:
-            self._record = conn._begin_savepoint()
-        else:
-            self._record = conn._begin_explicit()
-        return self
-
-    def _started(self) -> TxRecord:
-        if self._record is None:
-            raise exc.InvalidRequestError(
-                "This transaction was not started: use 'async with conn.begin():' or 'trans = await conn.begin()'"
-            )
-        return self._record
-
-    def __enter__(self) -> Transaction:
-        return self
-
-    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
-        record = self._record
-        if record is None:
-            return
-        if exc_type is None:
-            if record.state not in (COMMITTED, ROLLED_BACK):
-                self.commit()
-        else:
-            self.rollback()
-
-    @property
-    def is_active(self) -> bool:
-        return self._record is not None and self._record.is_active
-
-    def commit(self) -> None:
-        record = self._started()
-        if self.nested:
-            self.connection._end_savepoint(record, "commit")
-        else:
-            self.connection._end_root(record, "commit")
-
-    def rollback(self) -> None:
-        record = self._started()
-        if self.nested:
-            self.connection._end_savepoint(record, "rollback")
-        else:
-            self.connection._end_root(record, "rollback")
-
-    def close(self) -> None:
-        """Roll back if still active."""
-        if self._record is not None and self._record.is_active:
-            self.rollback()
-
-    def __repr__(self) -> str:
-        kind = "savepoint" if self.nested else "transaction"
-        state = self._record.state if self._record else "not started"
-        return f"<{type(self).__name__} {kind} {state}>"
-
-
-class Engine:
-    """A pool of connections to one database, and how to talk to it.
-
-    Made by ``create_async_engine(url, ...)``. ``connect()`` for a connection,
-    ``begin()`` for a connection inside a transaction, ``dispose()`` to close
-    the pool's connections.
-    """
-
-    def __init__(
-        self,
-        url: Any,
-        driver: Any,
-        pool: Pool,
-        *,
-        echo: Echo,
-        isolation_level: str | None = None,
-        options: dict[str, Any] | None = None,
-        cache: StatementCache | None = None,
-    ) -> None:
-        self.url = url
-        self.driver = driver.name
-        self._driver_spec = driver
-        self.dialect: Dialect = driver.dialect
-        self.pool = pool
-        self._echo = echo
-        self._isolation_level = isolation_level
-        self._options = options or {}
-        self._cache = cache or StatementCache(self.dialect.paramstyle)
-
-    @property
-    def name(self) -> str:
-        """The backend: ``"sqlite"`` or ``"postgresql"``."""
-        return str(self.dialect.name)
-
-    @property
-    def echo(self) -> bool | str:
-        return self._echo.flag
-
-    @echo.setter
-    def echo(self, value: bool | str) -> None:
-        self._echo = Echo(value, self._echo.hide_parameters)
-
-    def connect(self) -> Connection:
-        """A connection: ``async with engine.connect() as conn:``."""
-        conn = Connection(self)
-        conn.start()
-        return conn
-
-    @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        """A connection in a transaction: committed when the block ends, rolled back
-        if it raises."""
-        with self.connect() as conn, conn.begin():
-            yield conn
-
-    def dispose(self, close: bool = True) -> None:
-        """Close the pool's idle connections; connections in use close when returned."""
-        self.pool.dispose()
-
-    def execution_options(self, **options: Any) -> Engine:
-        """An engine sharing this one's pool whose connections have these options."""
-        check_options(options)
-        level = self._isolation_level
-        if "isolation_level" in options:
-            level = self.dialect.normalize_isolation_level(options["isolation_level"])
-        return type(self)(
-            self.url,
-            self._driver_spec,
-            self.pool,
-            echo=self._echo,
-            isolation_level=level,
-            options={**self._options, **options},
-            cache=self._cache,
-        )
-
-    def get_execution_options(self) -> dict[str, Any]:
-        return dict(self._options)
-
-    def clear_compiled_cache(self) -> None:
-        self._cache.clear()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.url})"

@@ -1,6 +1,6 @@
-"""Engines, connections and transactions: the async front end.
+"""Connections and transactions: the async front end.
 
-This module is the source of ``_connection.py`` (``Engine``, ``Connection``,
+This module is the source of ``_connection.py`` (``Connection``,
 ``Transaction``), which ``tools/async_to_sync.py`` generates from it. The
 two differ only where ``ASYNC`` says so.
 
@@ -25,26 +25,28 @@ Theory of operation:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import exc
 from ..dialects._base import Dialect
-from ._echo import Echo, compile_note
+from ._echo import compile_note
 from ._entry import PoolEntry
-from ._execution import Prepared, StatementCache, check_options
-from ._pool_async import AsyncPool
+from ._execution import Prepared, check_options
 from ._result import Result, ScalarResult
 from ._result_async import AsyncResult, AsyncScalarResult
-from ._state import ACTIVE, COMMITTED, ROLLED_BACK, ConnState, TxRecord
+from ._state import ACTIVE, ConnState, TxRecord
+from ._transaction_async import AsyncTransaction
 
 ASYNC = True
 
 if ASYNC:
     import asyncio
 
-__all__ = ["AsyncConnection", "AsyncEngine", "AsyncTransaction"]
+if TYPE_CHECKING:
+    from ._engine_async import AsyncEngine
+
+__all__ = ["AsyncConnection", "AsyncTransaction"]
 
 T = TypeVar("T")
 
@@ -608,182 +610,3 @@ class _GuardedStream:
         except exc.DBAPIError as err:
             await self._conn._failed(err, self._prepared.sql, self._prepared.user_params)
             raise
-
-
-class AsyncTransaction:
-    """A transaction (``nested=False``) or a savepoint (``nested=True``).
-
-    ``async with conn.begin():`` / ``await conn.begin()``; ``commit()``,
-    ``rollback()``, ``close()`` (rolls back if still active).
-    """
-
-    def __init__(self, connection: AsyncConnection, nested: bool) -> None:
-        self.connection = connection
-        self.nested = nested
-        self._record: TxRecord | None = None
-
-    async def start(self) -> AsyncTransaction:
-        if self._record is not None:
-            raise exc.InvalidRequestError("This transaction was already started")
-        conn = self.connection
-        if self.nested:
-            self._record = await conn._begin_savepoint()
-        else:
-            self._record = await conn._begin_explicit()
-        return self
-
-    if ASYNC:
-
-        def __await__(self) -> Any:
-            return self.start().__await__()
-
-    def _started(self) -> TxRecord:
-        if self._record is None:
-            raise exc.InvalidRequestError(
-                "This transaction was not started: use 'async with conn.begin():' or "
-                "'trans = await conn.begin()'"
-            )
-        return self._record
-
-    async def __aenter__(self) -> AsyncTransaction:
-        if ASYNC:
-            await self.start()
-        return self
-
-    async def __aexit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
-        record = self._record
-        if record is None:
-            return
-        if exc_type is None:
-            if record.state not in (COMMITTED, ROLLED_BACK):
-                await self.commit()
-        else:
-            await self.rollback()
-
-    @property
-    def is_active(self) -> bool:
-        return self._record is not None and self._record.is_active
-
-    async def commit(self) -> None:
-        record = self._started()
-        if self.nested:
-            await self.connection._end_savepoint(record, "commit")
-        else:
-            await self.connection._end_root(record, "commit")
-
-    async def rollback(self) -> None:
-        record = self._started()
-        if self.nested:
-            await self.connection._end_savepoint(record, "rollback")
-        else:
-            await self.connection._end_root(record, "rollback")
-
-    async def close(self) -> None:
-        """Roll back if still active."""
-        if self._record is not None and self._record.is_active:
-            await self.rollback()
-
-    def __repr__(self) -> str:
-        kind = "savepoint" if self.nested else "transaction"
-        state = self._record.state if self._record else "not started"
-        return f"<{type(self).__name__} {kind} {state}>"
-
-
-class AsyncEngine:
-    """A pool of connections to one database, and how to talk to it.
-
-    Made by ``create_async_engine(url, ...)``. ``connect()`` for a connection,
-    ``begin()`` for a connection inside a transaction, ``dispose()`` to close
-    the pool's connections.
-    """
-
-    def __init__(
-        self,
-        url: Any,
-        driver: Any,
-        pool: AsyncPool,
-        *,
-        echo: Echo,
-        isolation_level: str | None = None,
-        options: dict[str, Any] | None = None,
-        cache: StatementCache | None = None,
-    ) -> None:
-        self.url = url
-        self.driver = driver.name
-        self._driver_spec = driver
-        self.dialect: Dialect = driver.dialect
-        self.pool = pool
-        self._echo = echo
-        self._isolation_level = isolation_level
-        self._options = options or {}
-        self._cache = cache or StatementCache(self.dialect.paramstyle)
-        if ASYNC:
-            self._sync_engine: Any = None
-
-    @property
-    def name(self) -> str:
-        """The backend: ``"sqlite"`` or ``"postgresql"``."""
-        return str(self.dialect.name)
-
-    @property
-    def echo(self) -> bool | str:
-        return self._echo.flag
-
-    @echo.setter
-    def echo(self, value: bool | str) -> None:
-        self._echo = Echo(value, self._echo.hide_parameters)
-
-    def connect(self) -> AsyncConnection:
-        """A connection: ``async with engine.connect() as conn:``."""
-        conn = AsyncConnection(self)
-        if not ASYNC:
-            conn.start()
-        return conn
-
-    @asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncConnection]:
-        """A connection in a transaction: committed when the block ends, rolled back
-        if it raises."""
-        async with self.connect() as conn, conn.begin():
-            yield conn
-
-    async def dispose(self, close: bool = True) -> None:
-        """Close the pool's idle connections; connections in use close when returned."""
-        await self.pool.dispose()
-
-    def execution_options(self, **options: Any) -> AsyncEngine:
-        """An engine sharing this one's pool whose connections have these options."""
-        check_options(options)
-        level = self._isolation_level
-        if "isolation_level" in options:
-            level = self.dialect.normalize_isolation_level(options["isolation_level"])
-        return type(self)(
-            self.url,
-            self._driver_spec,
-            self.pool,
-            echo=self._echo,
-            isolation_level=level,
-            options={**self._options, **options},
-            cache=self._cache,
-        )
-
-    def get_execution_options(self) -> dict[str, Any]:
-        return dict(self._options)
-
-    def clear_compiled_cache(self) -> None:
-        self._cache.clear()
-
-    if ASYNC:
-
-        @property
-        def sync_engine(self) -> Any:
-            """The sync ``Engine`` that ``run_sync`` connections report as their engine
-            (same URL, dialect, echo and statement cache; it opens no connections)."""
-            if self._sync_engine is None:
-                from ._bridge import bridged_sync_engine
-
-                self._sync_engine = bridged_sync_engine(self)
-            return self._sync_engine
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.url})"

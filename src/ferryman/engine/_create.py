@@ -12,9 +12,9 @@ from typing import Any
 
 from .. import exc
 from ..dialects import load_driver
-from ._connection import Engine
-from ._connection_async import AsyncEngine
 from ._echo import Echo
+from ._engine import Engine
+from ._engine_async import AsyncEngine
 from ._pool import NullPool, Pool, QueuePool, StaticPool
 from ._pool_async import AsyncAdaptedQueuePool, AsyncNullPool, AsyncPool, AsyncStaticPool
 from ._row import row_class

@@ -1,5 +1,7 @@
 """``sqlalchemy.engine.base`` users import ``Engine``, ``Connection``, ``Transaction`` here."""
 
-from ._connection import Connection, Engine, Transaction
+from ._connection import Connection
+from ._engine import Engine
+from ._transaction import Transaction
 
 __all__ = ["Connection", "Engine", "Transaction"]
