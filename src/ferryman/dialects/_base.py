@@ -18,6 +18,7 @@ from operator import itemgetter
 from typing import Any, ClassVar, Protocol
 
 from .. import exc
+from ..sql import SQLCompiler, TextClause
 
 __all__ = [
     "AsyncDriverConnection",
@@ -103,6 +104,7 @@ class Dialect:
     isolation_levels: ClassVar[frozenset[str]]
     supports_savepoints: ClassVar[bool] = True
     supports_returning: ClassVar[bool] = True
+    statement_compiler: ClassVar[type[SQLCompiler]] = SQLCompiler
 
     def __init__(self, paramstyle: str, driver: str) -> None:
         self.paramstyle = paramstyle
@@ -120,6 +122,10 @@ class Dialect:
 
     def begin_sql(self, isolation_level: str | None) -> str:
         return "BEGIN"
+
+    def has_table_query(self, name: str, schema: str | None) -> TextClause:
+        """A query returning a row when the table exists (for ``create_all``)."""
+        raise exc.InvalidRequestError(f"The {self.name} dialect can't tell whether a table exists")
 
     def savepoint_sql(self, name: str) -> str:
         return f"SAVEPOINT {name}"

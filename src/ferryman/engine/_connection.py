@@ -506,6 +506,11 @@ class Connection:
                 self._set_entry(None)
                 self._release_entry(entry, s.dirty)
 
+    def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(self, *args, **kwargs)``: the sync twin of ``Connection.run_sync``,
+        so that code written for both front ends reads the same."""
+        return fn(self, *args, **kwargs)
+
     def __repr__(self) -> str:
         state = "closed" if self._s.closed else "open"
         return f"<{type(self).__name__} {self.engine.url} {state}>"

@@ -576,6 +576,13 @@ class AsyncConnection:
                 entry = self._s.entry
                 self._driver = self._wrap(entry.dbapi_connection) if entry else None
 
+    else:
+
+        def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+            """``fn(self, *args, **kwargs)``: the sync twin of ``AsyncConnection.run_sync``,
+            so that code written for both front ends reads the same."""
+            return fn(self, *args, **kwargs)
+
     def __repr__(self) -> str:
         state = "closed" if self._s.closed else "open"
         return f"<{type(self).__name__} {self.engine.url} {state}>"

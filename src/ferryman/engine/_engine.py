@@ -44,7 +44,7 @@ class Engine:
         self._echo = echo
         self._isolation_level = isolation_level
         self._options = options or {}
-        self._cache = cache or StatementCache(self.dialect.paramstyle)
+        self._cache = cache or StatementCache(self.dialect)
 
     @property
     def name(self) -> str:

@@ -45,7 +45,7 @@ class AsyncEngine:
         self._echo = echo
         self._isolation_level = isolation_level
         self._options = options or {}
-        self._cache = cache or StatementCache(self.dialect.paramstyle)
+        self._cache = cache or StatementCache(self.dialect)
         if ASYNC:
             self._sync_engine: Any = None
 

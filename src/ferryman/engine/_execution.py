@@ -13,6 +13,7 @@ from operator import itemgetter
 from typing import Any
 
 from .. import exc
+from ..sql import BindParameter, ClauseElement, compile_element
 from ..sql._text import Compiled
 
 __all__ = ["Prepared", "StatementCache", "check_options"]
@@ -52,12 +53,13 @@ class Prepared(tuple[Any, ...]):
 
 
 class StatementCache:
-    __slots__ = ("_cache", "paramstyle", "size")
+    __slots__ = ("_cache", "dialect", "paramstyle", "size")
 
-    def __init__(self, paramstyle: str, size: int = _CACHE_SIZE) -> None:
-        self.paramstyle = paramstyle
+    def __init__(self, dialect: Any, size: int = _CACHE_SIZE) -> None:
+        self.dialect = dialect
+        self.paramstyle = dialect.paramstyle
         self.size = size
-        self._cache: dict[Any, Compiled] = {}
+        self._cache: dict[Any, Any] = {}
 
     def __len__(self) -> int:
         return len(self._cache)
@@ -69,6 +71,8 @@ class StatementCache:
         try:
             key = statement._cache_key
         except AttributeError:
+            if isinstance(statement, ClauseElement):
+                return self._prepare_expression(statement, parameters)
             raise exc.ObjectNotExecutableError(statement) from None
         cache = self._cache
         compiled = cache.get(key)
@@ -97,6 +101,47 @@ class StatementCache:
             "Parameters must be a dict of bind names to values, or a list of such dicts for "
             f"an executemany; got {type(parameters).__name__}: {parameters!r}"
         )
+
+    def _prepare_expression(self, statement: ClauseElement, parameters: Any) -> Prepared:
+        """A statement of the expression language: its structure is the cache key
+        (with the parameter names, for INSERT / UPDATE columns), its values come from
+        its own binds and the parameters."""
+        many = isinstance(parameters, (list, tuple)) and bool(parameters)
+        first = parameters[0] if many else parameters
+        if first is None or (isinstance(parameters, (list, tuple)) and not parameters):
+            first = {}
+        if not isinstance(first, Mapping):
+            raise exc.ArgumentError(
+                "Parameters must be a dict of bind names to values, or a list of such dicts "
+                f"for an executemany; got {type(first).__name__}: {first!r}"
+            )
+        binds: list[BindParameter] = []
+        key: Any = statement._key(binds)
+        names: tuple[str, ...] = ()
+        if statement._uses_parameter_names and first:
+            names = tuple(sorted(first))
+            key = (key, names)
+        cache = self._cache
+        compiled = cache.get(key)
+        fresh = compiled is None
+        if compiled is None:
+            compiled = compile_element(statement, self.dialect, param_names=names)
+            if len(cache) >= self.size:
+                del cache[next(iter(cache))]
+            cache[key] = compiled
+        if many:
+            if compiled.expanding:
+                raise exc.ArgumentError(
+                    "A statement with an IN list can't run as an executemany; "
+                    "execute it once per parameter set"
+                )
+            rows = [compiled.values(binds, p) for p in parameters]
+            return Prepared((compiled, fresh, compiled.sql, rows, True, rows))
+        values = compiled.values(binds, first)
+        sql = compiled.sql
+        if compiled.expanding:
+            sql, values = compiled.render(values)
+        return Prepared((compiled, fresh, sql, values, False, tuple(values)))
 
     @staticmethod
     def _single(compiled: Compiled, fresh: bool, params: Any, given: Any) -> Prepared:

@@ -18,38 +18,13 @@ from operator import itemgetter
 from typing import Any
 
 from .. import exc
+from ._elements import BindParameter, bindparam
 
 __all__ = ["BindParameter", "Compiled", "TextClause", "bindparam", "text"]
 
 # A name ends at the first non-word character; ":name::type" is a bind then a cast.
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!\w)(?!:(?!:))")
 _ESCAPED_COLON = re.compile(r"\\:")
-
-
-class BindParameter:
-    """A named bind parameter, optionally with a value and ``expanding`` for IN lists."""
-
-    __slots__ = ("expanding", "key", "type", "value")
-
-    def __init__(
-        self, key: str, value: Any = None, type_: Any = None, *, expanding: bool = False
-    ) -> None:
-        if not isinstance(key, str) or not key:
-            raise exc.ArgumentError(f"bindparam() needs a non-empty string key, not {key!r}")
-        self.key = key
-        self.value = value
-        self.type = type_
-        self.expanding = expanding
-
-    def __repr__(self) -> str:
-        return f"BindParameter({self.key!r}, {self.value!r})"
-
-
-def bindparam(
-    key: str, value: Any = None, type_: Any = None, *, expanding: bool = False
-) -> BindParameter:
-    """A bind parameter; ``expanding=True`` renders a list value as ``(?, ?, ...)``."""
-    return BindParameter(key, value, type_, expanding=expanding)
 
 
 class Compiled:
@@ -173,6 +148,13 @@ class TextClause:
     )
 
     _is_textual = True
+    __visit_name__ = "textclause"
+
+    def _compiler_dispatch(self, compiler: Any, **kw: Any) -> str:
+        return compiler.visit_textclause(self, **kw)  # type: ignore[no-any-return]
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return ("text", self.text)
 
     def __init__(self, sql: str) -> None:
         if not isinstance(sql, str):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ... import exc
+from ...sql import SQLCompiler, TextClause, text
+from ...sql._schema import Column
+from ...sql._types import BigInteger, Integer, SmallInteger
 from .._base import Dialect
 
 __all__ = [
@@ -16,6 +19,30 @@ __all__ = [
 ]
 
 
+_SERIAL: dict[type, str] = {
+    SmallInteger: "SMALLSERIAL",
+    BigInteger: "BIGSERIAL",
+    Integer: "SERIAL",
+}
+
+
+class PGCompiler(SQLCompiler):
+    """PostgreSQL's flavour: an integer primary key is a SERIAL."""
+
+    def column_type(self, column: Column) -> str:
+        table = column.table
+        if (
+            table is not None
+            and table.primary_key.columns == [column]
+            and column.autoincrement in ("auto", True)
+            and column.server_default is None
+            and not column.foreign_keys
+            and type(column.type) in _SERIAL
+        ):
+            return _SERIAL[type(column.type)]
+        return super().column_type(column)
+
+
 class PGDialect(Dialect):
     name: ClassVar[str] = "postgresql"
     default_isolation_level: ClassVar[str] = "READ COMMITTED"
@@ -23,10 +50,22 @@ class PGDialect(Dialect):
         {"READ UNCOMMITTED", "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE", "AUTOCOMMIT"}
     )
 
+    statement_compiler: ClassVar[type[SQLCompiler]] = PGCompiler
+
     def begin_sql(self, isolation_level: str | None) -> str:
         if isolation_level is None or isolation_level == "AUTOCOMMIT":
             return "BEGIN"
         return f"BEGIN ISOLATION LEVEL {isolation_level}"
+
+    def has_table_query(self, name: str, schema: str | None) -> TextClause:
+        query = (
+            "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE c.relname = :name AND c.relkind IN "
+            "('r', 'p', 'v', 'm', 'f') AND n.nspname = "
+            + ("CAST(:schema AS TEXT)" if schema else "current_schema()")
+        )
+        values = {"name": name, "schema": schema} if schema else {"name": name}
+        return text(query).bindparams(**values)
 
 
 # SQLSTATE class (first two characters) -> DBAPI error class. Same table for

@@ -6,18 +6,46 @@ import sqlite3
 from typing import Any, ClassVar
 
 from ... import exc
+from ...sql import SQLCompiler, TextClause, text
 from .._base import Dialect
 
 __all__ = ["SQLiteDialect", "connect_args", "translate_error"]
+
+
+class SQLiteCompiler(SQLCompiler):
+    """SQLite's flavour: no ILIKE, OFFSET needs a LIMIT, no row locks."""
+
+    def visit_ilike(self, binary: Any, left: str, hint: str | None) -> str:
+        right = self._operand(binary.right, "ILIKE", name_hint=hint)
+        return f"lower({left}) LIKE lower({right})"
+
+    def limit_clause(self, select: Any) -> str:
+        if select._offset is not None and select._limit is None:
+            return " LIMIT -1 OFFSET " + self.process(select._offset)
+        return super().limit_clause(select)
+
+    def for_update_clause(self, options: dict[str, Any]) -> str:
+        return ""  # SQLite locks the whole database; there is nothing to add
+
+    def visit_function(self, function: Any, **kw: Any) -> str:
+        if function.name.lower() == "now" and not function.args:
+            return "CURRENT_TIMESTAMP"
+        return super().visit_function(function, **kw)
 
 
 class SQLiteDialect(Dialect):
     name: ClassVar[str] = "sqlite"
     default_isolation_level: ClassVar[str] = "SERIALIZABLE"
     isolation_levels: ClassVar[frozenset[str]] = frozenset({"SERIALIZABLE", "AUTOCOMMIT"})
+    statement_compiler: ClassVar[type[SQLCompiler]] = SQLiteCompiler
 
     def __init__(self, driver: str) -> None:
         super().__init__("qmark", driver)
+
+    def has_table_query(self, name: str, schema: str | None) -> TextClause:
+        master = f'"{schema}".sqlite_master' if schema else "sqlite_master"
+        query = f"SELECT name FROM {master} WHERE type = 'table' AND name = :name"
+        return text(query).bindparams(name=name)
 
 
 # Result codes whose failure is the statement's fault (it does not compile:

@@ -6,6 +6,7 @@ begins transactions behind our back; ferryman sends ``BEGIN`` itself.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
 from operator import itemgetter
@@ -16,6 +17,7 @@ from ._dialect import SQLiteDialect, connect_args, translate_error
 
 _ERRORS = (sqlite3.Error, OverflowError, ValueError)
 _first = itemgetter(0)
+_RETURNING = re.compile(r"\bRETURNING\b", re.I)
 _KEYS_CACHE_SIZE = 512
 
 
@@ -69,11 +71,27 @@ class SQLite3Connection:
         return RawResult((keys, rows, -1, None))
 
     def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult:
+        if _RETURNING.search(sql):
+            return self._executemany_returning(sql, seq)
         try:
             cursor = self.driver_connection.executemany(sql, seq)
         except _ERRORS as err:
             raise translate_error(err) from err
         return RawResult((None, (), cursor.rowcount, None))
+
+    def _executemany_returning(self, sql: str, seq: Sequence[Any]) -> RawResult:
+        """sqlite3's executemany drops RETURNING rows: run each parameter set instead."""
+        rows: list[Any] = []
+        keys: tuple[str, ...] | None = None
+        try:
+            for params in seq:
+                cursor = self.driver_connection.execute(sql, params)
+                if keys is None and cursor.description:
+                    keys = tuple(map(_first, cursor.description))
+                rows.extend(cursor.fetchall())
+        except _ERRORS as err:
+            raise translate_error(err) from err
+        return RawResult((keys, rows, len(seq), None))
 
     def command(self, sql: str) -> None:
         try:

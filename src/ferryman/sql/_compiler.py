@@ -1,0 +1,677 @@
+"""The compiler: an expression tree to SQL text plus a plan for its parameters.
+
+``SQLCompiler`` walks a statement once, calling ``visit_<name>`` for each
+node. Every bound parameter becomes a placeholder; the compiler records, for
+each placeholder in order, where its value comes from: the statement's own
+bind (by its position in the statement's ``_key()`` traversal, so that a new
+statement of the same shape reuses this compiled form with its own values)
+and/or a name in the parameters given to ``execute()``.
+
+Dialects subclass ``SQLCompiler`` for their flavour (``ILIKE`` on SQLite,
+``SERIAL`` keys on PostgreSQL, ...). ``str(statement)`` uses the generic
+dialect below, with ``:name`` placeholders.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .. import exc
+from ._elements import (
+    BinaryExpression,
+    BindParameter,
+    BooleanClauseList,
+    Cast,
+    ClauseElement,
+    Function,
+    Label,
+    LiteralColumn,
+    UnaryExpression,
+    and_,
+)
+from ._schema import Column, Table
+from ._types import NullType
+
+__all__ = ["ExpressionCompiled", "GenericDialect", "SQLCompiler", "compile_element"]
+
+RESERVED = frozenset(
+    [
+        "all",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "asymmetric",
+        "both",
+        "case",
+        "cast",
+        "check",
+        "collate",
+        "column",
+        "constraint",
+        "create",
+        "current_catalog",
+        "current_date",
+        "current_role",
+        "current_time",
+        "current_timestamp",
+        "current_user",
+        "default",
+        "deferrable",
+        "desc",
+        "distinct",
+        "do",
+        "else",
+        "end",
+        "except",
+        "false",
+        "fetch",
+        "for",
+        "foreign",
+        "from",
+        "grant",
+        "group",
+        "having",
+        "in",
+        "initially",
+        "intersect",
+        "into",
+        "lateral",
+        "leading",
+        "limit",
+        "localtime",
+        "localtimestamp",
+        "not",
+        "null",
+        "offset",
+        "on",
+        "only",
+        "or",
+        "order",
+        "placing",
+        "primary",
+        "references",
+        "returning",
+        "select",
+        "session_user",
+        "some",
+        "symmetric",
+        "table",
+        "then",
+        "to",
+        "trailing",
+        "true",
+        "union",
+        "unique",
+        "user",
+        "using",
+        "variadic",
+        "when",
+        "where",
+        "window",
+        "with",
+        "index",
+        "key",
+        "values",
+    ]
+)
+_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_PRECEDENCE = {
+    "OR": 2, "AND": 3, "NOT": 4, "IS": 5, "IS NOT": 5, "=": 5, "!=": 5, "<": 5, "<=": 5, ">": 5,
+    ">=": 5, "LIKE": 5, "ILIKE": 5, "NOT LIKE": 5, "IN": 5, "NOT IN": 5, "BETWEEN": 5,
+    "||": 6, "+": 7, "-": 7, "*": 8, "/": 8, "%": 8,
+}  # fmt: skip
+
+
+class GenericDialect:
+    """What ``str(statement)`` compiles for: no database, ``:name`` placeholders."""
+
+    name = "default"
+    paramstyle = "named"
+
+    @property
+    def statement_compiler(self) -> type[SQLCompiler]:
+        return SQLCompiler
+
+
+class ExpressionCompiled:
+    """A compiled expression statement: SQL and where each placeholder's value comes
+    from. Shared by every execution (and task) of statements with the same shape."""
+
+    __slots__ = ("_params", "_parts", "compile_time", "created_at", "expanding", "paramstyle",
+                 "plan", "result_keys", "sql", "string")  # fmt: skip
+
+    def __init__(
+        self,
+        sql: str,
+        plan: list[tuple[int | None, str, bool]],
+        parts: list[Any],
+        paramstyle: str,
+        compile_time: float,
+    ) -> None:
+        self.sql = self.string = sql
+        self.plan = plan
+        self._parts = parts
+        self.paramstyle = paramstyle
+        self.expanding = any(expanding for _, _, expanding in plan)
+        self.result_keys = None
+        self.compile_time = compile_time
+        self.created_at = time.monotonic()
+        self._params: dict[str, Any] = {}
+
+    def values(self, binds: Sequence[BindParameter], params: Mapping[str, Any]) -> list[Any]:
+        """The parameter values, in placeholder order."""
+        out = []
+        for index, name, _ in self.plan:
+            if name in params:
+                out.append(params[name])
+            elif index is not None:
+                out.append(binds[index].value)
+            else:
+                raise exc.StatementError(
+                    f"A value is required for bind parameter {name!r}: pass it in the "
+                    f"parameters, conn.execute(stmt, {{{name!r}: ...}})",
+                    self.sql,
+                    dict(params),
+                )
+        return out
+
+    def render(self, values: list[Any]) -> tuple[str, list[Any]]:
+        """SQL and values with expanding (IN list) parameters spelled out."""
+        sql: list[str] = []
+        flat: list[Any] = []
+        slot = 0
+        for part in self._parts:
+            if isinstance(part, str):
+                sql.append(part)
+                continue
+            value = values[slot]
+            slot += 1
+            empty = part[0]
+            if empty is not None:  # an expanding (IN list) parameter
+                items = list(value)
+                if not items:
+                    sql.append(empty)
+                    continue
+                marks = [
+                    _placeholder(self.paramstyle, len(flat) + i + 1, "p")
+                    for i in range(len(items))
+                ]
+                sql.append("(" + ", ".join(marks) + ")")
+                flat.extend(items)
+            else:
+                flat.append(value)
+                sql.append(_placeholder(self.paramstyle, len(flat), "p"))
+        return "".join(sql), flat
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The bound values by placeholder name (``stmt.compile().params``)."""
+        return dict(self._params)
+
+    def __str__(self) -> str:
+        return self.sql
+
+
+def _placeholder(paramstyle: str, position: int, name: str) -> str:
+    if paramstyle == "qmark":
+        return "?"
+    if paramstyle == "numeric_dollar":
+        return f"${position}"
+    if paramstyle == "format":
+        return "%s"
+    return f":{name}"
+
+
+class SQLCompiler:
+    """Renders statements for one dialect. One instance per compilation."""
+
+    def __init__(
+        self,
+        dialect: Any,
+        binds: Sequence[BindParameter],
+        param_names: Sequence[str] = (),
+        literal_binds: bool = False,
+    ) -> None:
+        self.dialect = dialect
+        self.paramstyle = dialect.paramstyle
+        self.literal_binds = literal_binds
+        self._bind_index = {id(bind): i for i, bind in enumerate(binds)}
+        self._param_names = tuple(param_names)
+        self._parts: list[Any] = []
+        self._plan: list[tuple[int | None, str, bool]] = []
+        self._names: dict[str, int] = {}
+        self._bind_names: dict[int, str] = {}
+        self._empty: dict[int, str] = {}
+
+    # -- entry points --
+
+    def compile(self, element: ClauseElement) -> ExpressionCompiled:
+        started = time.perf_counter()
+        parts = self._split(self.process(element))
+        if self.paramstyle == "format":  # a literal % must not read as a placeholder
+            parts = [p.replace("%", "%%") if isinstance(p, str) else p for p in parts]
+        sql: list[str] = []
+        count = 0
+        for part in parts:
+            if isinstance(part, str):
+                sql.append(part)
+            else:
+                count += 1
+                sql.append(_placeholder(self.paramstyle, count, self._plan[count - 1][1]))
+        return ExpressionCompiled(
+            "".join(sql), self._plan, parts, self.paramstyle, time.perf_counter() - started
+        )
+
+    def process(self, element: Any, **kw: Any) -> str:
+        return element._compiler_dispatch(self, **kw)  # type: ignore[no-any-return]
+
+    _MARK = "\x00{}\x00"
+
+    def _split(self, text: str) -> list[Any]:
+        parts: list[Any] = []
+        for i, piece in enumerate(text.split("\x00")):
+            if i % 2 == 0:
+                parts.append(piece)
+            else:
+                expanding = self._plan[int(piece)][2]
+                parts.append((self._empty.get(int(piece)) if expanding else None,))
+        return parts
+
+    # -- identifiers --
+
+    def quote(self, name: str) -> str:
+        if _PLAIN.match(name) and name not in RESERVED:
+            return name
+        return '"' + name.replace('"', '""') + '"'
+
+    def table_name(self, table: Table) -> str:
+        name = self.quote(table.name)
+        return f"{self.quote(table.schema)}.{name}" if table.schema else name
+
+    # -- leaves --
+
+    def visit_bindparam(self, bind: BindParameter, name_hint: str | None = None, **kw: Any) -> str:
+        if self.literal_binds:
+            return self.render_literal(bind.value)
+        index = self._bind_index.get(id(bind))
+        if bind.key is not None:
+            name = bind.key
+        else:
+            name = self._bind_names.get(id(bind)) or self._anonymous(name_hint or "param")
+            self._bind_names[id(bind)] = name
+        mark = self._placeholder_mark(index, name, bind.expanding)
+        if bind.expanding:
+            # What an empty list becomes: a subquery with no rows, of the compared
+            # column's type where it is known (PostgreSQL compares types strictly).
+            compared = kw.get("compared_type")
+            null = (
+                "NULL" if compared is None else f"CAST(NULL AS {compared.ddl(self.dialect.name)})"
+            )
+            self._empty[len(self._plan) - 1] = f"(SELECT {null} WHERE 1 = 0)"
+        return mark
+
+    def _anonymous(self, base: str) -> str:
+        count = self._names.get(base, 0) + 1
+        self._names[base] = count
+        return f"{base}_{count}"
+
+    def _placeholder_mark(self, index: int | None, name: str, expanding: bool = False) -> str:
+        self._plan.append((index, name, expanding))
+        return self._MARK.format(len(self._plan) - 1)
+
+    def render_literal(self, value: Any) -> str:
+        """A value as a SQL literal, for DDL defaults and literal_binds debugging."""
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return self.visit_true(None) if value else self.visit_false(None)
+        if isinstance(value, (int, float)):
+            return repr(value)
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise exc.ArgumentError("A NUL character can't be rendered as a SQL literal")
+            return "'" + value.replace("'", "''") + "'"
+        if isinstance(value, (list, tuple)):
+            return "(" + ", ".join(self.render_literal(v) for v in value) + ")"
+        return self.render_literal(str(value))
+
+    def visit_string_literal(self, element: Any, **kw: Any) -> str:
+        return self.render_literal(element.value)
+
+    def visit_null(self, element: Any, **kw: Any) -> str:
+        return "NULL"
+
+    def visit_true(self, element: Any, **kw: Any) -> str:
+        return "true"
+
+    def visit_false(self, element: Any, **kw: Any) -> str:
+        return "false"
+
+    def visit_literal_column(self, element: LiteralColumn, **kw: Any) -> str:
+        return element.text
+
+    def visit_column(self, column: Column, include_table: bool = True, **kw: Any) -> str:
+        name = self.quote(column.name)
+        if include_table and column.table is not None:
+            return f"{self.table_name(column.table)}.{name}"
+        return name
+
+    def visit_table(self, table: Table, **kw: Any) -> str:
+        return self.table_name(table)
+
+    def visit_textclause(self, clause: Any, **kw: Any) -> str:
+        from ._text import _BIND
+
+        def bind(match: re.Match[str]) -> str:
+            return self._placeholder_mark(None, match.group(1))
+
+        return _BIND.sub(bind, clause.text).replace("\\:", ":")
+
+    # -- operators --
+
+    def visit_binary(self, binary: BinaryExpression, **kw: Any) -> str:
+        op = binary.operator
+        hint = getattr(binary.left, "name", None)
+        if not isinstance(hint, str) or not hint.isidentifier():
+            hint = None
+        left = self._operand(binary.left, op, name_hint=hint)
+        if op == "BETWEEN":
+            low, high = binary.right.clauses  # type: ignore[attr-defined]
+            return (
+                f"{left} BETWEEN {self.process(low, name_hint=hint)} AND "
+                f"{self.process(high, name_hint=hint)}"
+            )
+        if op in ("IN", "NOT IN") and isinstance(binary.right, BindParameter):
+            left_type = getattr(binary.left, "type", None)
+            known = (
+                left_type
+                if left_type is not None and not isinstance(left_type, NullType)
+                else None
+            )
+            right = self.process(binary.right, name_hint=hint, compared_type=known)
+            if self.literal_binds:
+                right = (
+                    self.render_literal(list(binary.right.value or ()))
+                    if binary.right.value
+                    else "(SELECT 1 WHERE 1 = 0)"
+                )
+            return f"{left} {op} {right}"
+        if op in ("IN", "NOT IN"):
+            return f"{left} {op} ({self.process(binary.right)})"
+        if op == "ILIKE":
+            return self.visit_ilike(binary, left, hint)
+        right = self._operand(binary.right, op, name_hint=hint)
+        text = f"{left} {op} {right}"
+        if binary.escape is not None:
+            text += f" ESCAPE {self.render_literal(binary.escape)}"
+        return text
+
+    def visit_ilike(self, binary: BinaryExpression, left: str, hint: str | None) -> str:
+        return f"{left} ILIKE {self._operand(binary.right, 'ILIKE', name_hint=hint)}"
+
+    def _operand(self, element: Any, op: str, **kw: Any) -> str:
+        text = self.process(element, **kw)
+        inner = getattr(element, "operator", None)
+        if (
+            isinstance(element, (BinaryExpression, BooleanClauseList))
+            and inner is not None
+            and _PRECEDENCE.get(inner, 9) <= _PRECEDENCE.get(op, 9)
+        ):
+            return f"({text})"
+        return text
+
+    def visit_boolean_list(self, clauses: BooleanClauseList, **kw: Any) -> str:
+        if not clauses.clauses:
+            return "1 = 1" if clauses.operator == "AND" else "1 = 0"
+        return f" {clauses.operator} ".join(
+            self._operand(c, clauses.operator, **kw) for c in clauses.clauses
+        )
+
+    def visit_unary(self, unary: UnaryExpression, **kw: Any) -> str:
+        inner = self.process(unary.element, **kw)
+        if isinstance(unary.element, (BinaryExpression, BooleanClauseList)) and unary.operator:
+            inner = f"({inner})"
+        if unary.operator == "-":
+            return f"-{inner}"
+        if unary.operator:
+            return f"{unary.operator} {inner}"
+        return f"{inner} {unary.modifier}"
+
+    def visit_label(self, label: Label, within_columns: bool = False, **kw: Any) -> str:
+        inner = self.process(label.element, **kw)
+        if within_columns:
+            return f"{inner} AS {self.quote(label.name)}"
+        return self.quote(label.name) if kw.get("in_order_by") else inner
+
+    def visit_cast(self, cast: Cast, **kw: Any) -> str:
+        return f"CAST({self.process(cast.element, **kw)} AS {cast.type.ddl(self.dialect.name)})"
+
+    def visit_function(self, function: Function, **kw: Any) -> str:
+        if function.name.lower() == "count" and not function.args:
+            return "count(*)"
+        if (
+            function.name.lower() in ("current_timestamp", "current_date", "current_time")
+            and not function.args
+        ):
+            return function.name.upper()
+        args = ", ".join(self.process(arg, **kw) for arg in function.args)
+        return f"{function.name}({args})"
+
+    # -- statements --
+
+    def visit_select(self, select: Any, **kw: Any) -> str:
+        columns = [self.process(c, within_columns=True) for c in select.selected_columns]
+        if not columns:
+            raise exc.ArgumentError("select() needs at least one column")
+        text = "SELECT " + ("DISTINCT " if select._distinct else "") + ", ".join(columns)
+        froms = select.get_final_froms()
+        if froms:
+            text += " FROM " + ", ".join(self.process(f) for f in froms)
+        if select._where:
+            text += " WHERE " + self.process(and_(*select._where))
+        if select._group_by:
+            text += " GROUP BY " + ", ".join(self.process(g) for g in select._group_by)
+        if select._having:
+            text += " HAVING " + self.process(and_(*select._having))
+        if select._order_by:
+            text += " ORDER BY " + ", ".join(
+                self.process(o, in_order_by=True) for o in select._order_by
+            )
+        text += self.limit_clause(select)
+        if select._for_update is not None:
+            text += self.for_update_clause(select._for_update)
+        return text
+
+    def limit_clause(self, select: Any) -> str:
+        text = ""
+        if select._limit is not None:
+            text += " LIMIT " + self.process(select._limit)
+        if select._offset is not None:
+            text += " OFFSET " + self.process(select._offset)
+        return text
+
+    def for_update_clause(self, options: dict[str, Any]) -> str:
+        text = " FOR SHARE" if options["read"] else " FOR UPDATE"
+        if options["nowait"]:
+            text += " NOWAIT"
+        if options["skip_locked"]:
+            text += " SKIP LOCKED"
+        return text
+
+    def visit_join(self, join: Any, **kw: Any) -> str:
+        kind = "FULL OUTER JOIN" if join.full else ("LEFT OUTER JOIN" if join.isouter else "JOIN")
+        left, right = self.process(join.left), self.process(join.right)
+        return f"{left} {kind} {right} ON {self.process(join.onclause)}"
+
+    def _returning(self, stmt: Any) -> str:
+        if not stmt._returning:
+            return ""
+        return " RETURNING " + ", ".join(
+            self.process(r, within_columns=True) for r in stmt._returning
+        )
+
+    def visit_insert(self, insert: Any, **kw: Any) -> str:
+        table = self.table_name(insert.table)
+        if insert._multi:
+            columns = [c for c, _ in insert._multi[0]]
+            rows = [
+                "(" + ", ".join(self.process(v, name_hint=c.name) for c, v in row) + ")"
+                for row in insert._multi
+            ]
+            names = ", ".join(self.quote(c.name) for c in columns)
+            return f"INSERT INTO {table} ({names}) VALUES {', '.join(rows)}" + self._returning(
+                insert
+            )
+        pairs = self._dml_pairs(insert)
+        if not pairs:
+            return f"INSERT INTO {table} {self.empty_insert()}" + self._returning(insert)
+        names = ", ".join(self.quote(c.name) for c, _ in pairs)
+        values = ", ".join(value for _, value in pairs)
+        return f"INSERT INTO {table} ({names}) VALUES ({values})" + self._returning(insert)
+
+    def empty_insert(self) -> str:
+        return "DEFAULT VALUES"
+
+    def _dml_pairs(self, stmt: Any) -> list[tuple[Column, str]]:
+        """(column, rendered value) for explicit values, then for parameter names."""
+        pairs: list[tuple[Column, str]] = []
+        given = set()
+        for column, value in stmt._values:
+            given.add(column.name)
+            pairs.append((column, self.process(value, name_hint=column.name)))
+        for name in self._param_names:
+            if name in given or name not in stmt.table.c:
+                continue
+            pairs.append((stmt.table.c[name], self._placeholder_mark(None, name)))
+        return pairs
+
+    def visit_update(self, update: Any, **kw: Any) -> str:
+        pairs = self._dml_pairs(update)
+        if not pairs:
+            raise exc.ArgumentError(
+                "update() needs values: .values(name=...) or parameters at execute()"
+            )
+        sets = ", ".join(f"{self.quote(c.name)} = {v}" for c, v in pairs)
+        text = f"UPDATE {self.table_name(update.table)} SET {sets}"
+        if update._where:
+            text += " WHERE " + self.process(and_(*update._where))
+        return text + self._returning(update)
+
+    def visit_delete(self, delete: Any, **kw: Any) -> str:
+        text = f"DELETE FROM {self.table_name(delete.table)}"
+        if delete._where:
+            text += " WHERE " + self.process(and_(*delete._where))
+        return text + self._returning(delete)
+
+    # -- DDL --
+
+    def visit_create_table(self, create: Any, **kw: Any) -> str:
+        table = create.element
+        lines = [self.column_ddl(column) for column in table.c]
+        pk = table.primary_key.columns
+        if pk and not self._inline_primary_key(table):
+            names = ", ".join(self.quote(c.name) for c in pk)
+            lines.append(f"PRIMARY KEY ({names})")
+        for constraint in table.constraints:
+            line = self.constraint_ddl(constraint)
+            if line:
+                lines.append(line)
+        body = ",\n\t".join(lines)
+        return f"CREATE TABLE {self.table_name(table)} (\n\t{body}\n)"
+
+    def _inline_primary_key(self, table: Table) -> bool:
+        return False
+
+    def column_ddl(self, column: Column) -> str:
+        text = f"{self.quote(column.name)} {self.column_type(column)}"
+        if column.server_default is not None:
+            from ._schema import default_value
+
+            saved, self.literal_binds = self.literal_binds, True
+            default = default_value(column)
+            rendered = self.process(default)
+            if isinstance(default, Function):  # an expression default needs parentheses
+                rendered = f"({rendered})"
+            text += " DEFAULT " + rendered
+            self.literal_binds = saved
+        if not column.nullable:
+            text += " NOT NULL"
+        return text
+
+    def column_type(self, column: Column) -> str:
+        return column.type.ddl(self.dialect.name)
+
+    def constraint_ddl(self, constraint: Any) -> str | None:
+        from ._schema import CheckConstraint, ForeignKeyConstraint, UniqueConstraint
+
+        prefix = f"CONSTRAINT {self.quote(constraint.name)} " if constraint.name else ""
+        if isinstance(constraint, UniqueConstraint):
+            names = ", ".join(self.quote(c.name) for c in constraint.columns)
+            return f"{prefix}UNIQUE ({names})"
+        if isinstance(constraint, CheckConstraint):
+            sqltext = constraint.sqltext
+            rendered = sqltext if isinstance(sqltext, str) else self.process(sqltext)
+            return f"{prefix}CHECK ({rendered})"
+        if isinstance(constraint, ForeignKeyConstraint):
+            if constraint.use_alter:
+                return None
+            return prefix + self.foreign_key_ddl(constraint)
+        return None
+
+    def foreign_key_ddl(self, constraint: Any) -> str:
+        local = ", ".join(self.quote(c.name) for c in constraint.columns)
+        targets = [fk.column for fk in constraint.elements]
+        remote = ", ".join(self.quote(c.name) for c in targets)
+        text = f"FOREIGN KEY({local}) REFERENCES {self.table_name(targets[0].table)} ({remote})"
+        if constraint.ondelete:
+            text += f" ON DELETE {constraint.ondelete}"
+        if constraint.onupdate:
+            text += f" ON UPDATE {constraint.onupdate}"
+        return text
+
+    def visit_drop_table(self, drop: Any, **kw: Any) -> str:
+        return f"DROP TABLE {self.table_name(drop.element)}"
+
+    def visit_create_index(self, create: Any, **kw: Any) -> str:
+        index = create.element
+        unique = "UNIQUE " if index.unique else ""
+        columns = ", ".join(self.quote(c.name) for c in index.columns)
+        target = self.table_name(index.table)
+        return f"CREATE {unique}INDEX {self.quote(index.name)} ON {target} ({columns})"
+
+    def visit_drop_index(self, drop: Any, **kw: Any) -> str:
+        index = drop.element
+        name = self.quote(index.name)
+        if index.table is not None and index.table.schema:
+            name = f"{self.quote(index.table.schema)}.{name}"
+        return f"DROP INDEX {name}"
+
+
+def compile_element(
+    element: ClauseElement,
+    dialect: Any = None,
+    *,
+    literal_binds: bool = False,
+    param_names: Sequence[str] = (),
+) -> ExpressionCompiled:
+    """Compile ``element`` for ``dialect`` (the generic one when None)."""
+    dialect = dialect or GenericDialect()
+    binds: list[BindParameter] = []
+    element._key(binds)
+    compiler_class = getattr(dialect, "statement_compiler", SQLCompiler)
+    compiler = compiler_class(dialect, binds, param_names, literal_binds)
+    compiled = compiler.compile(element)
+    if isinstance(dialect, GenericDialect) or literal_binds:
+        compiled_params = {}
+        for index, name, _ in compiled.plan:
+            if index is not None:
+                compiled_params[name] = binds[index].value
+        compiled._params = compiled_params
+    return compiled

@@ -1,0 +1,137 @@
+"""DDL: ``CreateTable`` / ``DropTable`` / ``CreateIndex`` / ``DropIndex`` and
+``MetaData.create_all()`` / ``drop_all()``.
+
+Tables are created in dependency order (a table after the tables its foreign
+keys reference) and dropped in reverse. With ``checkfirst`` (the default) a
+table that exists is left alone on create, and one that does not is skipped
+on drop. A foreign-key cycle is an error that names the tables, unless one of
+the keys says ``use_alter=True``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import exc
+from ._elements import BindParameter, ClauseElement
+from ._schema import MetaData, Table
+
+__all__ = [
+    "CreateIndex",
+    "CreateTable",
+    "DropIndex",
+    "DropTable",
+    "create_all",
+    "drop_all",
+    "sort_tables",
+]
+
+
+class _DDLElement(ClauseElement):
+    _uses_parameter_names = False
+
+    def __init__(self, element: Any) -> None:
+        self.element = element
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (self.__visit_name__, self.element)
+
+
+class CreateTable(_DDLElement):
+    """``CREATE TABLE``; ``str(CreateTable(table))`` shows the SQL."""
+
+    __visit_name__ = "create_table"
+
+
+class DropTable(_DDLElement):
+    __visit_name__ = "drop_table"
+
+
+class CreateIndex(_DDLElement):
+    __visit_name__ = "create_index"
+
+
+class DropIndex(_DDLElement):
+    __visit_name__ = "drop_index"
+
+
+def sort_tables(tables: list[Table]) -> list[Table]:
+    """Tables ordered so that each comes after the tables it references."""
+    chosen = {id(t) for t in tables}
+    ordered: list[Table] = []
+    state: dict[int, str] = {}
+
+    def visit(table: Table, path: list[Table]) -> None:
+        mark = state.get(id(table))
+        if mark == "done":
+            return
+        if mark == "visiting":
+            cycle = " -> ".join(t.name for t in [*path[path.index(table) :], table])
+            raise exc.InvalidRequestError(
+                f"Foreign keys form a cycle ({cycle}); give one of them use_alter=True so "
+                "that it is added after the tables are created"
+            )
+        state[id(table)] = "visiting"
+        for constraint in table.foreign_key_constraints:
+            if constraint.use_alter:
+                continue
+            target = constraint.referred_table
+            if target is not table and id(target) in chosen:
+                visit(target, [*path, table])
+        state[id(table)] = "done"
+        ordered.append(table)
+
+    for table in sorted(tables, key=lambda t: t.fullname):
+        visit(table, [])
+    return ordered
+
+
+def _connection(bind: Any) -> tuple[Any, Any]:
+    """(connection, context manager to close) for a connection or an engine."""
+    if hasattr(bind, "execute"):
+        return bind, None
+    if hasattr(bind, "begin"):
+        manager = bind.begin()
+        return manager.__enter__(), manager
+    raise exc.ArgumentError(
+        f"create_all()/drop_all() take a sync Connection or Engine, not {bind!r}; in async "
+        "code use 'await conn.run_sync(metadata.create_all)'"
+    )
+
+
+def _has_table(conn: Any, table: Table) -> bool:
+    query = conn.dialect.has_table_query(table.name, table.schema)
+    return conn.execute(query).first() is not None
+
+
+def _run(metadata: MetaData, bind: Any, tables: Any, checkfirst: bool, create: bool) -> None:
+    conn, manager = _connection(bind)
+    try:
+        chosen = list(tables) if tables is not None else list(metadata.tables.values())
+        ordered = sort_tables(chosen)
+        if create:
+            for table in ordered:
+                if checkfirst and _has_table(conn, table):
+                    continue
+                conn.execute(CreateTable(table))
+                for index in table.indexes:
+                    conn.execute(CreateIndex(index))
+        else:
+            for table in reversed(ordered):
+                if checkfirst and not _has_table(conn, table):
+                    continue
+                conn.execute(DropTable(table))
+    except BaseException as err:
+        if manager is not None:
+            manager.__exit__(type(err), err, err.__traceback__)
+        raise
+    if manager is not None:
+        manager.__exit__(None, None, None)
+
+
+def create_all(metadata: MetaData, bind: Any, tables: Any = None, checkfirst: bool = True) -> None:
+    _run(metadata, bind, tables, checkfirst, create=True)
+
+
+def drop_all(metadata: MetaData, bind: Any, tables: Any = None, checkfirst: bool = True) -> None:
+    _run(metadata, bind, tables, checkfirst, create=False)

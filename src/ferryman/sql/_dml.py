@@ -1,0 +1,133 @@
+"""``insert()``, ``update()``, ``delete()``.
+
+Values given with ``.values()`` become bound parameters in the statement.
+Without ``.values()``, the columns come from the parameters passed to
+``execute()`` (``conn.execute(insert(t), [{"a": 1}, {"a": 2}])`` is an
+executemany), so the engine's cache key includes those parameter names.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .. import exc
+from ._elements import BindParameter, ClauseElement, coerce
+from ._schema import Column, Table
+
+__all__ = ["Delete", "Insert", "Update", "delete", "insert", "update"]
+
+
+class _DML(ClauseElement):
+    _uses_parameter_names = True  # the parameters' names shape the SQL
+
+    def __init__(self, table: Any) -> None:
+        if not isinstance(table, Table):
+            raise exc.ArgumentError(
+                f"{type(self).__name__.lower()}() takes a Table, not {table!r}"
+            )
+        self.table = table
+        self._values: tuple[tuple[Column, ClauseElement], ...] = ()
+        self._multi: tuple[tuple[tuple[Column, ClauseElement], ...], ...] = ()
+        self._where: tuple[ClauseElement, ...] = ()
+        self._returning: tuple[Any, ...] = ()
+
+    def _copy(self, **changes: Any) -> Any:
+        new = copy.copy(self)
+        for name, value in changes.items():
+            setattr(new, name, value)
+        return new
+
+    def _column(self, key: Any) -> Column:
+        if isinstance(key, Column):
+            if key.table is not self.table:
+                raise exc.ArgumentError(f"{key!r} is not a column of table {self.table.name!r}")
+            return key
+        if key not in self.table.c:
+            raise exc.ArgumentError(
+                f"Table {self.table.name!r} has no column {key!r}; its columns are "
+                f"{self.table.c.keys()}"
+            )
+        return self.table.c[key]
+
+    def _pairs(self, values: dict[Any, Any]) -> tuple[tuple[Column, ClauseElement], ...]:
+        pairs = []
+        for key, value in values.items():
+            column = self._column(key)
+            pairs.append((column, coerce(value, column.type)))
+        return tuple(pairs)
+
+    def values(self, *args: Any, **kwargs: Any) -> Any:
+        """``values(name="x")``, ``values({"name": "x"})``, or a list of dicts (one
+        multi-row INSERT)."""
+        if (
+            args
+            and isinstance(args[0], (list, tuple))
+            and args[0]
+            and isinstance(args[0][0], dict)
+        ):
+            if not isinstance(self, Insert):
+                raise exc.ArgumentError("Only insert() takes several rows in values()")
+            rows = tuple(self._pairs(row) for row in args[0])
+            names = {tuple(c.name for c, _ in row) for row in rows}
+            if len(names) > 1:
+                raise exc.ArgumentError("Every row given to values() needs the same keys")
+            return self._copy(_multi=rows, _values=())
+        values: dict[Any, Any] = {}
+        for arg in args:
+            if not isinstance(arg, dict):
+                raise exc.ArgumentError(f"values() takes a dict or keyword arguments, not {arg!r}")
+            values.update(arg)
+        values.update(kwargs)
+        merged = dict(self._values)
+        merged.update(self._pairs(values))
+        return self._copy(_values=tuple(merged.items()))
+
+    def where(self, *conditions: Any) -> Any:
+        if isinstance(self, Insert):
+            raise exc.ArgumentError("insert() has no WHERE clause")
+        return self._copy(_where=self._where + tuple(coerce(c) for c in conditions))
+
+    filter = where
+
+    def returning(self, *columns: Any) -> Any:
+        """Rows back from the statement (``RETURNING``), on PostgreSQL and SQLite ≥ 3.35."""
+        expanded: list[Any] = []
+        for column in columns:
+            expanded.extend(column.c if isinstance(column, Table) else [column])
+        return self._copy(_returning=self._returning + tuple(coerce(c) for c in expanded))
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (
+            type(self).__name__,
+            self.table,
+            tuple((c, v._key(binds)) for c, v in self._values),
+            tuple(tuple((c, v._key(binds)) for c, v in row) for row in self._multi),
+            tuple(w._key(binds) for w in self._where),
+            tuple(r._key(binds) for r in self._returning),
+        )
+
+
+class Insert(_DML):
+    __visit_name__ = "insert"
+
+
+class Update(_DML):
+    __visit_name__ = "update"
+
+
+class Delete(_DML):
+    __visit_name__ = "delete"
+    _uses_parameter_names = False
+
+
+def insert(table: Any) -> Insert:
+    return Insert(table)
+
+
+def update(table: Any) -> Update:
+    return Update(table)
+
+
+def delete(table: Any) -> Delete:
+    return Delete(table)

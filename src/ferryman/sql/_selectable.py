@@ -1,0 +1,297 @@
+"""``select()`` and joins.
+
+A ``Select`` is immutable: every method returns a new one (``where()``
+chains with AND). Its FROM list is what its columns and conditions refer to
+(tables, or explicit ``select_from()`` / ``join_from()`` / ``join()``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .. import exc
+from ._elements import BindParameter, ClauseElement, ColumnElement, coerce
+from ._schema import Column, FromClause, Table
+
+__all__ = ["Join", "Select", "select"]
+
+
+class Join(FromClause):
+    """``left JOIN right ON onclause`` (the ON clause inferred from foreign keys when
+    not given)."""
+
+    __visit_name__ = "join"
+
+    def __init__(
+        self,
+        left: Any,
+        right: Any,
+        onclause: Any = None,
+        *,
+        isouter: bool = False,
+        full: bool = False,
+    ) -> None:
+        self.left = left
+        self.right = right
+        self.isouter = isouter
+        self.full = full
+        self.onclause = coerce(onclause) if onclause is not None else _infer_onclause(left, right)
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (
+            "join",
+            self.left._key(binds),
+            self.right._key(binds),
+            self.onclause._key(binds),
+            self.isouter,
+            self.full,
+        )
+
+    def _tables(self) -> list[Any]:
+        return _tables_of(self.left) + _tables_of(self.right)
+
+
+def _tables_of(from_: Any) -> list[Any]:
+    return from_._tables() if isinstance(from_, Join) else [from_]
+
+
+def _infer_onclause(left: Any, right: Any) -> ClauseElement:
+    right_table = right
+    conditions: list[Any] = []
+    for table in _tables_of(left):
+        if not isinstance(table, Table) or not isinstance(right_table, Table):
+            continue
+        for fk in right_table.foreign_keys:
+            if fk.column.table is table:
+                conditions.append(fk.parent == fk.column)
+        for fk in table.foreign_keys:
+            if fk.column.table is right_table:
+                conditions.append(fk.column == fk.parent)
+    if not conditions:
+        raise exc.ArgumentError(
+            f"Can't find a foreign key between {_name(left)} and {_name(right)} to join on; "
+            "give the ON clause: .join(right, left.c.x == right.c.y)"
+        )
+    if len(conditions) > 1:
+        raise exc.ArgumentError(
+            f"More than one foreign key links {_name(left)} and {_name(right)}; "
+            "give the ON clause explicitly"
+        )
+    condition: ClauseElement = conditions[0]
+    return condition
+
+
+def _links(left: Any, right: Any) -> bool:
+    try:
+        _infer_onclause(left, right)
+    except exc.ArgumentError:
+        return False
+    return True
+
+
+def _name(from_: Any) -> str:
+    return getattr(from_, "name", None) or type(from_).__name__
+
+
+class Select(ClauseElement):
+    """``SELECT ...``: build with ``select(columns or tables)`` and chain methods."""
+
+    __visit_name__ = "select"
+
+    def __init__(self, *entities: Any) -> None:
+        columns: list[Any] = []
+        for entity in entities:
+            if isinstance(entity, (list, tuple)):
+                columns.extend(entity)
+            else:
+                columns.append(entity)
+        self._columns: tuple[Any, ...] = tuple(_column_entity(c) for c in columns)
+        self._where: tuple[ClauseElement, ...] = ()
+        self._froms: tuple[Any, ...] = ()
+        self._order_by: tuple[ClauseElement, ...] = ()
+        self._group_by: tuple[ClauseElement, ...] = ()
+        self._having: tuple[ClauseElement, ...] = ()
+        self._limit: Any = None
+        self._offset: Any = None
+        self._distinct = False
+        self._for_update: dict[str, Any] | None = None
+
+    def _copy(self, **changes: Any) -> Select:
+        new = copy.copy(self)
+        for name, value in changes.items():
+            setattr(new, name, value)
+        return new
+
+    def where(self, *conditions: Any) -> Select:
+        """Add conditions (joined with AND to those already there)."""
+        return self._copy(_where=self._where + tuple(coerce(c) for c in conditions))
+
+    filter = where
+
+    def filter_by(self, **values: Any) -> Select:
+        """``where(table.c.name == value, ...)`` on the last table selected from."""
+        froms = self.get_final_froms()
+        if not froms:
+            raise exc.InvalidRequestError("filter_by() needs a table to select from")
+        table = froms[-1]
+        tables = _tables_of(table)
+        conditions = []
+        for name, value in values.items():
+            for candidate in reversed(tables):
+                if isinstance(candidate, Table) and name in candidate.c:
+                    conditions.append(candidate.c[name] == value)
+                    break
+            else:
+                raise exc.InvalidRequestError(f"filter_by(): no column {name!r} in {_name(table)}")
+        return self.where(*conditions)
+
+    def order_by(self, *clauses: Any) -> Select:
+        if len(clauses) == 1 and clauses[0] is None:
+            return self._copy(_order_by=())
+        return self._copy(_order_by=self._order_by + tuple(coerce(c) for c in clauses))
+
+    def group_by(self, *clauses: Any) -> Select:
+        return self._copy(_group_by=self._group_by + tuple(coerce(c) for c in clauses))
+
+    def having(self, *conditions: Any) -> Select:
+        return self._copy(_having=self._having + tuple(coerce(c) for c in conditions))
+
+    def limit(self, limit: Any) -> Select:
+        return self._copy(_limit=_count_bind(limit, "limit"))
+
+    def offset(self, offset: Any) -> Select:
+        return self._copy(_offset=_count_bind(offset, "offset"))
+
+    def distinct(self) -> Select:
+        return self._copy(_distinct=True)
+
+    def with_for_update(
+        self, *, nowait: bool = False, skip_locked: bool = False, read: bool = False
+    ) -> Select:
+        return self._copy(_for_update={"nowait": nowait, "skip_locked": skip_locked, "read": read})
+
+    def select_from(self, *froms: Any) -> Select:
+        return self._copy(_froms=self._froms + froms)
+
+    def join_from(
+        self,
+        left: Any,
+        right: Any,
+        onclause: Any = None,
+        *,
+        isouter: bool = False,
+        full: bool = False,
+    ) -> Select:
+        return self._copy(
+            _froms=(*self._froms, Join(left, right, onclause, isouter=isouter, full=full))
+        )
+
+    def join(
+        self, right: Any, onclause: Any = None, *, isouter: bool = False, full: bool = False
+    ) -> Select:
+        """Join ``right`` to the FROM clause (to its last item; ON inferred from FKs)."""
+        froms = [f for f in self.get_final_froms() if f is not right]
+        if not froms:
+            raise exc.InvalidRequestError("join() needs something to join from")
+        position = len(froms) - 1
+        if onclause is None:  # join from the first FROM item linked to ``right``
+            for i, candidate in enumerate(froms):
+                if _links(candidate, right):
+                    position = i
+                    break
+        joined = Join(froms[position], right, onclause, isouter=isouter, full=full)
+        froms[position] = joined
+        return self._copy(_froms=tuple(froms))
+
+    def outerjoin(self, right: Any, onclause: Any = None, *, full: bool = False) -> Select:
+        return self.join(right, onclause, isouter=True, full=full)
+
+    def get_final_froms(self) -> list[Any]:
+        """The FROM list: explicit froms (joins absorb their tables), then the tables of
+        the columns and conditions that are not already there."""
+        froms: list[Any] = list(self._froms)
+        covered = {id(t) for f in froms for t in _tables_of(f)}
+        for element in (*self._columns, *self._where):
+            for table in _referenced_tables(element):
+                if id(table) not in covered:
+                    covered.add(id(table))
+                    froms.append(table)
+        return froms
+
+    @property
+    def selected_columns(self) -> list[Any]:
+        return list(_expand(self._columns))
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (
+            "select",
+            tuple(c._key(binds) for c in self._columns),
+            tuple(f._key(binds) for f in self._froms),
+            tuple(w._key(binds) for w in self._where),
+            tuple(g._key(binds) for g in self._group_by),
+            tuple(h._key(binds) for h in self._having),
+            tuple(o._key(binds) for o in self._order_by),
+            self._limit._key(binds) if self._limit is not None else None,
+            self._offset._key(binds) if self._offset is not None else None,
+            self._distinct,
+            tuple(sorted(self._for_update.items())) if self._for_update else None,
+        )
+
+
+def _count_bind(value: Any, what: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, ClauseElement):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise exc.ArgumentError(f"{what}() takes a non-negative integer, not {value!r}")
+    return BindParameter(what, value)
+
+
+def _column_entity(entity: Any) -> Any:
+    if isinstance(entity, (ColumnElement, FromClause)):
+        return entity
+    if hasattr(entity, "__clause_element__"):
+        return entity.__clause_element__()
+    raise exc.ArgumentError(
+        f"select() takes columns, tables and SQL expressions, not {entity!r}"
+        + ("; for literal SQL use text() or literal_column()" if isinstance(entity, str) else "")
+    )
+
+
+def _expand(columns: Any) -> Any:
+    for column in columns:
+        if isinstance(column, FromClause):
+            for table in _tables_of(column):
+                yield from table.c
+        else:
+            yield column
+
+
+def _referenced_tables(element: Any) -> list[Any]:
+    """The tables an expression refers to, in order of appearance."""
+    found: list[Any] = []
+    stack = [element]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, Column):
+            if node.table is not None:
+                found.append(node.table)
+        elif isinstance(node, FromClause):
+            found.extend(_tables_of(node))
+        elif isinstance(node, Select):
+            continue  # a subquery brings its own FROM
+        else:
+            for name in ("left", "right", "element", "clauses", "args"):
+                child = getattr(node, name, None)
+                if isinstance(child, tuple):
+                    stack.extend(child)
+                elif child is not None:
+                    stack.append(child)
+    return found
+
+
+def select(*entities: Any) -> Select:
+    """``select(users.c.id, users.c.name)``, ``select(users)``, ``select(func.count())``."""
+    return Select(*entities)

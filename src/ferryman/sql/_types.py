@@ -1,0 +1,229 @@
+"""Column types: the Python values a column holds and its name in DDL.
+
+A type answers two questions: what is it called in each dialect's DDL
+(``ddl(dialect_name)``), and which Python type it holds (``python_type``,
+used to pick the type of a bound literal). Bind and result processing per
+dialect are added on top of this.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from typing import Any
+
+from .. import exc
+
+__all__ = [
+    "JSON",
+    "BigInteger",
+    "Boolean",
+    "Date",
+    "DateTime",
+    "Double",
+    "Float",
+    "Integer",
+    "Interval",
+    "LargeBinary",
+    "NullType",
+    "Numeric",
+    "SmallInteger",
+    "String",
+    "Text",
+    "Time",
+    "TypeEngine",
+    "Unicode",
+    "Uuid",
+    "to_instance",
+    "type_for_value",
+]
+
+
+class TypeEngine:
+    """Base of every column type."""
+
+    python_type: type = object
+    _ddl_name = "NULL"
+
+    def ddl(self, dialect: str) -> str:
+        """The type as it is written in CREATE TABLE for ``dialect``."""
+        return self._ddl_name
+
+    def _key(self) -> tuple[Any, ...]:
+        return (type(self), *sorted(vars(self).items()))
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if v is not None)
+        return f"{type(self).__name__}({args})"
+
+
+class NullType(TypeEngine):
+    """The type of an expression whose type is not known."""
+
+
+class Integer(TypeEngine):
+    python_type = int
+    _ddl_name = "INTEGER"
+
+
+class SmallInteger(Integer):
+    _ddl_name = "SMALLINT"
+
+
+class BigInteger(Integer):
+    _ddl_name = "BIGINT"
+
+
+class Boolean(TypeEngine):
+    python_type = bool
+    _ddl_name = "BOOLEAN"
+
+
+class Float(TypeEngine):
+    python_type = float
+    _ddl_name = "FLOAT"
+
+    def ddl(self, dialect: str) -> str:
+        return "DOUBLE PRECISION" if dialect == "postgresql" else "REAL"
+
+
+class Double(Float):
+    _ddl_name = "DOUBLE PRECISION"
+
+
+class Numeric(TypeEngine):
+    python_type = decimal.Decimal
+
+    def __init__(self, precision: int | None = None, scale: int | None = None) -> None:
+        self.precision = precision
+        self.scale = scale
+
+    def ddl(self, dialect: str) -> str:
+        if self.precision is None:
+            return "NUMERIC"
+        if self.scale is None:
+            return f"NUMERIC({self.precision})"
+        return f"NUMERIC({self.precision}, {self.scale})"
+
+
+class String(TypeEngine):
+    python_type = str
+
+    def __init__(self, length: int | None = None, collation: str | None = None) -> None:
+        if length is not None and (not isinstance(length, int) or length < 1):
+            raise exc.ArgumentError(f"String length must be a positive integer, not {length!r}")
+        self.length = length
+        self.collation = collation
+
+    def ddl(self, dialect: str) -> str:
+        name = f"VARCHAR({self.length})" if self.length else "VARCHAR"
+        if self.collation:
+            name += f' COLLATE "{self.collation}"'
+        return name
+
+
+class Unicode(String):
+    pass
+
+
+class Text(String):
+    def ddl(self, dialect: str) -> str:
+        return "TEXT"
+
+
+class LargeBinary(TypeEngine):
+    python_type = bytes
+
+    def ddl(self, dialect: str) -> str:
+        return "BYTEA" if dialect == "postgresql" else "BLOB"
+
+
+class DateTime(TypeEngine):
+    python_type = datetime.datetime
+
+    def __init__(self, timezone: bool = False) -> None:
+        self.timezone = timezone
+
+    def ddl(self, dialect: str) -> str:
+        if dialect == "postgresql":
+            return "TIMESTAMP WITH TIME ZONE" if self.timezone else "TIMESTAMP WITHOUT TIME ZONE"
+        return "DATETIME"
+
+
+class Date(TypeEngine):
+    python_type = datetime.date
+    _ddl_name = "DATE"
+
+
+class Time(TypeEngine):
+    python_type = datetime.time
+
+    def __init__(self, timezone: bool = False) -> None:
+        self.timezone = timezone
+
+    def ddl(self, dialect: str) -> str:
+        if dialect == "postgresql" and self.timezone:
+            return "TIME WITH TIME ZONE"
+        return "TIME"
+
+
+class Interval(TypeEngine):
+    python_type = datetime.timedelta
+
+    def ddl(self, dialect: str) -> str:
+        return "INTERVAL" if dialect == "postgresql" else "DATETIME"
+
+
+class JSON(TypeEngine):
+    python_type = dict
+
+    def ddl(self, dialect: str) -> str:
+        return "JSON"
+
+
+class Uuid(TypeEngine):
+    python_type = uuid.UUID
+
+    def ddl(self, dialect: str) -> str:
+        return "UUID" if dialect == "postgresql" else "CHAR(32)"
+
+
+def to_instance(type_: Any) -> TypeEngine:
+    """``Integer`` or ``Integer()`` → an instance; ``None`` → ``NullType()``."""
+    if type_ is None:
+        return NullType()
+    if isinstance(type_, type) and issubclass(type_, TypeEngine):
+        return type_()
+    if isinstance(type_, TypeEngine):
+        return type_
+    raise exc.ArgumentError(f"Expected a column type such as Integer or String(50), got {type_!r}")
+
+
+_BY_PYTHON: list[tuple[type, type[TypeEngine]]] = [
+    (bool, Boolean),
+    (int, Integer),
+    (float, Float),
+    (decimal.Decimal, Numeric),
+    (str, String),
+    (bytes, LargeBinary),
+    (datetime.datetime, DateTime),
+    (datetime.date, Date),
+    (datetime.time, Time),
+    (datetime.timedelta, Interval),
+    (uuid.UUID, Uuid),
+]
+
+
+def type_for_value(value: Any) -> TypeEngine:
+    """The type a literal value gets when nothing else says (``literal(5)``)."""
+    for python, type_ in _BY_PYTHON:
+        if isinstance(value, python):
+            return type_()
+    return NullType()

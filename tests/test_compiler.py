@@ -1,0 +1,284 @@
+"""The expression language compiled to SQL text, per dialect (no database)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ferryman import (
+    CheckConstraint,
+    Column,
+    CreateIndex,
+    CreateTable,
+    DateTime,
+    DropTable,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exc,
+    func,
+    insert,
+    literal_column,
+    not_,
+    or_,
+    select,
+    text,
+    update,
+)
+from ferryman.dialects.postgresql import PGDialect
+from ferryman.dialects.sqlite import SQLiteDialect
+
+SQLITE = SQLiteDialect("pysqlite")
+PG = PGDialect("numeric_dollar", "asyncpg")
+PSYCOPG = PGDialect("format", "psycopg")
+
+metadata = MetaData()
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(50), nullable=False),
+    Column("age", Integer),
+)
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(100)),
+)
+
+
+def sql(statement: object, dialect: object = None) -> str:
+    return statement.compile(dialect=dialect).string  # type: ignore[attr-defined]
+
+
+def test_select_where_order_limit() -> None:
+    stmt = (
+        select(users.c.id, users.c.name)
+        .where(users.c.name == "ada")
+        .where(users.c.age > 30)
+        .order_by(users.c.id.desc())
+        .limit(10)
+        .offset(5)
+    )
+    assert str(stmt) == (
+        "SELECT users.id, users.name FROM users WHERE users.name = :name_1 AND users.age > "
+        ":age_1 ORDER BY users.id DESC LIMIT :limit OFFSET :offset"
+    )
+    assert stmt.compile().params == {"name_1": "ada", "age_1": 30, "limit": 10, "offset": 5}
+    assert sql(stmt, PG).endswith(
+        "WHERE users.name = $1 AND users.age > $2 ORDER BY users.id DESC LIMIT $3 OFFSET $4"
+    )
+    assert "users.name = ? AND users.age > ?" in sql(stmt, SQLITE)
+    assert "users.name = %s AND users.age > %s" in sql(stmt, PSYCOPG)
+
+
+def test_select_whole_table_and_functions() -> None:
+    assert str(select(users)) == "SELECT users.id, users.name, users.age FROM users"
+    assert str(select(func.count()).select_from(users)) == "SELECT count(*) FROM users"
+    stmt = select(func.max(users.c.age).label("oldest"), func.lower(users.c.name))
+    assert str(stmt) == "SELECT max(users.age) AS oldest, lower(users.name) FROM users"
+    assert isinstance(func.count().type, Integer)
+    assert isinstance(func.now().type, DateTime)
+
+
+def test_joins_infer_the_on_clause() -> None:
+    stmt = select(users.c.name, posts.c.title).join(posts)
+    assert str(stmt) == (
+        "SELECT users.name, posts.title FROM users JOIN posts ON posts.user_id = users.id"
+    )
+    outer = select(users.c.name).outerjoin(posts, users.c.id == posts.c.user_id)
+    assert "FROM users LEFT OUTER JOIN posts ON users.id = posts.user_id" in str(outer)
+    joined = select(posts.c.title).join_from(users, posts, full=True)
+    assert "FROM users FULL OUTER JOIN posts ON posts.user_id = users.id" in str(joined)
+    other = Table("other", MetaData(), Column("id", Integer, primary_key=True))
+    with pytest.raises(exc.ArgumentError, match="foreign key"):
+        select(users).join(other)
+
+
+def test_group_by_having_distinct() -> None:
+    stmt = (
+        select(users.c.name, func.count(posts.c.id))
+        .join(posts)
+        .group_by(users.c.name)
+        .having(func.count(posts.c.id) > 1)
+        .distinct()
+    )
+    assert str(stmt) == (
+        "SELECT DISTINCT users.name, count(posts.id) FROM users JOIN posts ON posts.user_id = "
+        "users.id GROUP BY users.name HAVING count(posts.id) > :count_1"
+    )
+
+
+def test_operators() -> None:
+    c = users.c
+    assert str(c.age + 1 > 5) == "users.age + :age_1 > :param_1"
+    assert str((c.age + 1) * 2) == "(users.age + :age_1) * :param_1"
+    assert str(c.name == None) == "users.name IS NULL"  # noqa: E711
+    assert str(c.name != None) == "users.name IS NOT NULL"  # noqa: E711
+    assert str(c.age.between(1, 9)) == "users.age BETWEEN :age_1 AND :age_2"
+    assert str(or_(c.id == 1, and_(c.age < 3, c.name.is_not(None)))) == (
+        "users.id = :id_1 OR users.age < :age_1 AND users.name IS NOT NULL"
+    )
+    assert str(and_(or_(c.id == 1, c.id == 2), c.age < 3)) == (
+        "(users.id = :id_1 OR users.id = :id_2) AND users.age < :age_1"
+    )
+    assert str(not_(c.id == 1)) == "NOT (users.id = :id_1)"
+    assert str(~(c.id == 1) & (c.age > 2)) == "NOT (users.id = :id_1) AND users.age > :age_1"
+    assert str(c.name + "x") == "users.name || :name_1"
+    assert str(c.age.desc().nulls_last()) == "users.age DESC NULLS LAST"
+    assert str(cast(c.age, Numeric(10, 2))) == "CAST(users.age AS NUMERIC(10, 2))"
+    assert str(literal_column("1") + 1) == "1 + :param_1"
+    with pytest.raises(exc.ArgumentError, match="Boolean value"):
+        bool(c.id > 1)
+
+
+def test_like_family_and_escaping() -> None:
+    c = users.c
+    assert str(c.name.like("a%")) == "users.name LIKE :name_1"
+    assert str(c.name.like("a/%", escape="/")) == "users.name LIKE :name_1 ESCAPE '/'"
+    stmt = c.name.contains("50%_off", autoescape=True)
+    assert str(stmt) == "users.name LIKE :name_1 ESCAPE '/'"
+    compiled = select(users.c.id).where(stmt).compile()
+    assert compiled.params == {"name_1": "%50/%/_off%"}
+    assert compiled.string.endswith("ESCAPE '/'")
+    assert sql(c.name.ilike("ADA"), SQLITE) == "lower(users.name) LIKE lower(?)"
+    assert sql(c.name.ilike("ADA"), PG) == "users.name ILIKE $1"
+    assert str(c.name.startswith("a")) == "users.name LIKE :name_1"
+    assert select(c.id).where(c.name.endswith("z")).compile().params == {"name_1": "%z"}
+
+
+def test_in_lists_share_one_compiled_form() -> None:
+    stmt = select(users.c.id).where(users.c.id.in_([1, 2, 3]))
+    assert str(stmt) == "SELECT users.id FROM users WHERE users.id IN :id_1"
+    compiled = stmt.compile(dialect=PG)
+    assert compiled.render([[1, 2, 3]]) == (
+        "SELECT users.id FROM users WHERE users.id IN ($1, $2, $3)",
+        [1, 2, 3],
+    )
+    empty_sql, values = compiled.render([[]])
+    assert empty_sql.endswith("IN (SELECT CAST(NULL AS INTEGER) WHERE 1 = 0)") and values == []
+    not_in = select(users.c.id).where(users.c.name.not_in(["a"])).compile(dialect=SQLITE)
+    assert not_in.render([["a", "b"]])[0].endswith("users.name NOT IN (?, ?)")
+    with pytest.raises(exc.ArgumentError, match="list"):
+        users.c.id.in_(5)
+
+
+def test_named_bindparam_and_text_in_expressions() -> None:
+    stmt = select(users.c.id).where(users.c.name == bindparam("who"))
+    assert str(stmt) == "SELECT users.id FROM users WHERE users.name = :who"
+    where_text = select(users.c.id).where(text("users.age > :min_age"))
+    assert sql(where_text, PG) == "SELECT users.id FROM users WHERE users.age > $1"
+
+
+def test_insert_update_delete() -> None:
+    assert str(insert(users).values(name="ada", age=3)) == (
+        "INSERT INTO users (name, age) VALUES (:name_1, :age_1)"
+    )
+    rows = insert(users).values([{"name": "a"}, {"name": "b"}])
+    assert str(rows) == "INSERT INTO users (name) VALUES (:name_1), (:name_2)"
+    returning = insert(users).values(name="x").returning(users.c.id, users.c.name)
+    assert (
+        sql(returning, PG) == "INSERT INTO users (name) VALUES ($1) RETURNING users.id, users.name"
+    )
+    assert str(insert(users)) == "INSERT INTO users DEFAULT VALUES"
+    upd = update(users).where(users.c.id == 5).values(age=users.c.age + 1)
+    assert str(upd) == "UPDATE users SET age = users.age + :age_1 WHERE users.id = :id_1"
+    assert (
+        str(delete(users).where(users.c.age < 18)) == "DELETE FROM users WHERE users.age < :age_1"
+    )
+    with pytest.raises(exc.ArgumentError, match="no column"):
+        insert(users).values(nope=1)
+    with pytest.raises(exc.ArgumentError, match="no WHERE"):
+        insert(users).where(users.c.id == 1)
+
+
+def test_insert_columns_from_execute_parameters() -> None:
+    from ferryman.sql import compile_element
+
+    compiled = compile_element(insert(users), SQLITE, param_names=("age", "name"))
+    assert compiled.string == "INSERT INTO users (age, name) VALUES (?, ?)"
+    assert compiled.values([], {"name": "a", "age": 1}) == [1, "a"]
+    with pytest.raises(exc.StatementError, match="value is required"):
+        compiled.values([], {"name": "a"})
+
+
+def test_quoting_of_identifiers() -> None:
+    weird = Table(
+        "User Data",
+        MetaData(),
+        Column("order", Integer, primary_key=True),
+        Column("camelCase", String(10)),
+        Column('say "hi"', String(10)),
+    )
+    assert str(select(weird)) == (
+        'SELECT "User Data"."order", "User Data"."camelCase", "User Data"."say ""hi""" '
+        'FROM "User Data"'
+    )
+
+
+def test_create_table_ddl() -> None:
+    meta = MetaData()
+    items = Table(
+        "items",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("code", String(20), nullable=False, unique=True),
+        Column("price", Numeric(10, 2), server_default="0"),
+        Column("created_at", DateTime(timezone=True), server_default=func.now()),
+        Column("owner_id", ForeignKey("owners.id", ondelete="SET NULL")),
+        CheckConstraint("price >= 0", name="price_positive"),
+        UniqueConstraint("code", "owner_id", name="uq_code_owner"),
+        Index("ix_items_price", "price"),
+    )
+    Table("owners", meta, Column("id", Integer, primary_key=True))
+    sqlite = sql(CreateTable(items), SQLITE)
+    assert sqlite == (
+        "CREATE TABLE items (\n\tid INTEGER NOT NULL,\n\tcode VARCHAR(20) NOT NULL,\n"
+        "\tprice NUMERIC(10, 2) DEFAULT '0',\n\tcreated_at DATETIME DEFAULT (CURRENT_TIMESTAMP),"
+        "\n\towner_id INTEGER,\n\tPRIMARY KEY (id),\n\tUNIQUE (code),\n"
+        "\tFOREIGN KEY(owner_id) REFERENCES owners (id) ON DELETE SET NULL,\n"
+        "\tCONSTRAINT price_positive CHECK (price >= 0),\n"
+        "\tCONSTRAINT uq_code_owner UNIQUE (code, owner_id)\n)"
+    )
+    pg = sql(CreateTable(items), PG)
+    assert "\tid SERIAL NOT NULL," in pg
+    assert "created_at TIMESTAMP WITH TIME ZONE DEFAULT (now())" in pg
+    assert sql(CreateIndex(items.indexes[0]), PG) == "CREATE INDEX ix_items_price ON items (price)"
+    assert sql(DropTable(items), SQLITE) == "DROP TABLE items"
+    assert "CREATE TABLE users (" in str(CreateTable(users))
+
+
+def test_literal_binds_render_values_safely() -> None:
+    stmt = select(users.c.id).where(users.c.name == "O'Brien; DROP TABLE users --")
+    rendered = stmt.compile(compile_kwargs={"literal_binds": True}).string
+    assert rendered == (
+        "SELECT users.id FROM users WHERE users.name = 'O''Brien; DROP TABLE users --'"
+    )
+
+
+def test_cache_key_ignores_values_but_not_structure() -> None:
+    one: list[object] = []
+    two: list[object] = []
+    key_a = select(users.c.id).where(users.c.id == 1)._key(one)
+    key_b = select(users.c.id).where(users.c.id == 2)._key(two)
+    assert key_a == key_b and hash(key_a) == hash(key_b)
+    assert [b.value for b in one] == [1] and [b.value for b in two] == [2]  # type: ignore[attr-defined]
+    other = select(users.c.id).where(users.c.age == 1)._key([])
+    assert other != key_a
+
+
+def test_bad_select_arguments() -> None:
+    with pytest.raises(exc.ArgumentError, match="text"):
+        select("id")
+    with pytest.raises(exc.ArgumentError, match="non-negative"):
+        select(users).limit(-1)
