@@ -19,6 +19,8 @@ from typing import Any, ClassVar, Protocol
 
 from .. import exc
 from ..sql import SQLCompiler, TextClause
+from ..sql._types import TypeDecorator, TypeEngine
+from ._processors import Processor, check_for, compose, decorated
 
 __all__ = [
     "AsyncDriverConnection",
@@ -109,6 +111,43 @@ class Dialect:
     def __init__(self, paramstyle: str, driver: str) -> None:
         self.paramstyle = paramstyle
         self.driver = driver
+        self._processors: dict[tuple[bool, Any], Any] = {}
+
+    def bind_processor(self, type_: TypeEngine) -> Processor | None:
+        """Check and convert a value of ``type_`` before it is sent (cached per type)."""
+        return self._processor(type_, bind=True)
+
+    def result_processor(self, type_: TypeEngine) -> Processor | None:
+        """Convert a value of ``type_`` read back from the driver (cached per type)."""
+        return self._processor(type_, bind=False)
+
+    def _processor(self, type_: TypeEngine, bind: bool) -> Processor | None:
+        key = (bind, type_)
+        try:
+            return self._processors[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable user type: no caching
+            return self._make_processor(type_, bind)
+        made = self._make_processor(type_, bind)
+        self._processors[key] = made
+        return made
+
+    def _make_processor(self, type_: TypeEngine, bind: bool) -> Processor | None:
+        if isinstance(type_, TypeDecorator):
+            processors = decorated(type_, self, self.bind_processor, self.result_processor)
+            return processors[0] if bind else processors[1]  # type: ignore[no-any-return]
+        if bind:
+            return compose(check_for(type_), self.bind_converter(type_))
+        return self.result_converter(type_)
+
+    def bind_converter(self, type_: TypeEngine) -> Processor | None:
+        """This dialect's conversion of a checked value (None: send it as it is)."""
+        return None
+
+    def result_converter(self, type_: TypeEngine) -> Processor | None:
+        """This dialect's conversion of a value read back (None: keep it as it is)."""
+        return None
 
     def normalize_isolation_level(self, level: str) -> str:
         """``"read committed"`` → ``"READ COMMITTED"``; unknown levels name the valid ones."""

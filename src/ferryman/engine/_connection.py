@@ -220,6 +220,9 @@ class Connection:
         ):
             keys = compiled.result_keys
             ready = False
+        processors = compiled.result_processors if compiled is not None else None
+        if processors is not None and keys is not None:
+            return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, False, processors)
         return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, ready)
 
     def stream(
@@ -264,8 +267,9 @@ class Connection:
             self._s.dirty = True
             raise
         guarded = _GuardedStream(self, raw, prepared)
-        ready = self._driver.rows_ready
-        result = Result(raw.keys, (), guarded, -1, None, self._log_rows, ready)
+        processors = prepared.compiled.result_processors if prepared.compiled else None
+        ready = self._driver.rows_ready and processors is None
+        result = Result(raw.keys, (), guarded, -1, None, self._log_rows, ready, processors)
         if options.get("yield_per"):
             result.yield_per(options["yield_per"])
         return result

@@ -243,6 +243,9 @@ class AsyncConnection:
         ):
             keys = compiled.result_keys  # text().columns(...) names the columns
             ready = False
+        processors = compiled.result_processors if compiled is not None else None
+        if processors is not None and keys is not None:
+            return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, False, processors)
         return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, ready)
 
     async def stream(
@@ -288,8 +291,9 @@ class AsyncConnection:
             self._s.dirty = True
             raise
         guarded = _GuardedStream(self, raw, prepared)
-        ready = self._driver.rows_ready
-        result = AsyncResult(raw.keys, (), guarded, -1, None, self._log_rows, ready)
+        processors = prepared.compiled.result_processors if prepared.compiled else None
+        ready = self._driver.rows_ready and processors is None
+        result = AsyncResult(raw.keys, (), guarded, -1, None, self._log_rows, ready, processors)
         if options.get("yield_per"):
             result.yield_per(options["yield_per"])
         return result

@@ -44,6 +44,7 @@ class _Core:
         "keys",
         "lastrowid",
         "pos",
+        "process",
         "row_cls",
         "rowcount",
         "rows",
@@ -59,9 +60,11 @@ class _Core:
         rowcount: int,
         lastrowid: int | None,
         echo: Echo | None,
+        processors: Sequence[Any] | None = None,
     ) -> None:
         self.keys = keys
-        self.rows = rows
+        self.process = _row_processor(processors) if processors else None
+        self.rows = [self.process(row) for row in rows] if self.process and rows else rows
         self.pos = 0
         self.stream = stream
         self.rowcount = rowcount
@@ -100,13 +103,14 @@ class _Core:
             if stream is not None:
                 chunk = list(chunk)
                 while batch := stream.fetchmany(self.yield_per or _STREAM_BATCH):
-                    chunk.extend(batch)
+                    chunk.extend(self._processed(batch))
             self.soft_close()
         else:
             chunk = rows[pos : pos + size]
             self.pos = pos + len(chunk)
             if len(chunk) < size:
                 more = stream.fetchmany(size - len(chunk)) if stream is not None else ()
+                more = self._processed(more)
                 if more:
                     chunk = [*chunk, *more] if chunk else more
                 else:
@@ -125,8 +129,12 @@ class _Core:
         if not batch:
             self.soft_close()
             return False
-        self.rows, self.pos = (batch, 0)
+        self.rows, self.pos = (self._processed(batch), 0)
         return True
+
+    def _processed(self, batch: Sequence[Any]) -> Sequence[Any]:
+        process = self.process
+        return [process(row) for row in batch] if process is not None and batch else batch
 
     def soft_close(self) -> None:
         self.closed = True
@@ -138,6 +146,21 @@ class _Core:
     def hard_close(self) -> None:
         self.soft_close()
         self.hard_closed = True
+
+
+def _row_processor(processors: Sequence[Any]) -> Callable[[Any], list[Any]]:
+    """A function converting one raw row's values with the columns' result processors."""
+    steps = [(i, p) for i, p in enumerate(processors) if p is not None]
+
+    def process(raw: Any) -> list[Any]:
+        values = list(raw)
+        for i, step in steps:
+            value = values[i]
+            if value is not None:
+                values[i] = step(value)
+        return values
+
+    return process
 
 
 def _single(items: list[Any], one: bool, scalar: bool) -> Any:
@@ -329,8 +352,9 @@ class Result(_View):
         lastrowid: int | None = None,
         echo: Echo | None = None,
         ready: bool = False,
+        processors: Sequence[Any] | None = None,
     ) -> None:
-        core = _Core(keys, rows, stream, rowcount, lastrowid, echo)
+        core = _Core(keys, rows, stream, rowcount, lastrowid, echo, processors)
         self._core = core
         self._make: Callable[[Any], Any] | None = None if ready else core.row_cls
         self._unique = None

@@ -144,8 +144,9 @@ class ExpressionCompiled:
     """A compiled expression statement: SQL and where each placeholder's value comes
     from. Shared by every execution (and task) of statements with the same shape."""
 
-    __slots__ = ("_params", "_parts", "compile_time", "created_at", "expanding", "paramstyle",
-                 "plan", "result_keys", "sql", "string")  # fmt: skip
+    __slots__ = ("_labels", "_params", "_parts", "_procs", "compile_time", "created_at",
+                 "expanding", "paramstyle", "plan", "result_keys", "result_processors", "sql",
+                 "string")  # fmt: skip
 
     def __init__(
         self,
@@ -164,6 +165,12 @@ class ExpressionCompiled:
         self.compile_time = compile_time
         self.created_at = time.monotonic()
         self._params: dict[str, Any] = {}
+        # Per placeholder: a bind processor (conversion and type check) or None, and
+        # what the value is for (a column), for error messages.
+        self._procs: list[Any] | None = None
+        self._labels: list[str | None] = []
+        # Per result column: a processor for the values read back (None: none needed).
+        self.result_processors: list[Any] | None = None
 
     def values(self, binds: Sequence[BindParameter], params: Mapping[str, Any]) -> list[Any]:
         """The parameter values, in placeholder order."""
@@ -180,6 +187,26 @@ class ExpressionCompiled:
                     self.sql,
                     dict(params),
                 )
+        if self._procs is not None:
+            return self._process(out)
+        return out
+
+    def _process(self, values: list[Any]) -> list[Any]:
+        out = []
+        for slot, (proc, value) in enumerate(zip(self._procs or (), values, strict=True)):
+            if proc is None or value is None:
+                out.append(value)
+                continue
+            try:
+                if self.plan[slot][2]:  # an IN list: each item
+                    out.append([None if item is None else proc(item) for item in value])
+                else:
+                    out.append(proc(value))
+            except (TypeError, ValueError, OverflowError) as err:
+                what = self._labels[slot] or f"bind parameter {self.plan[slot][1]!r}"
+                raise exc.StatementError(
+                    f"Invalid value {value!r} for {what}: {err}", self.sql, values, err
+                ) from None
         return out
 
     def render(self, values: list[Any]) -> tuple[str, list[Any]]:
@@ -219,6 +246,12 @@ class ExpressionCompiled:
         return self.sql
 
 
+def _label(element: Any) -> str | None:
+    if isinstance(element, Column) and element.table is not None:
+        return f"column {element.table.name}.{element.name}"
+    return None
+
+
 def _placeholder(paramstyle: str, position: int, name: str) -> str:
     if paramstyle == "qmark":
         return "?"
@@ -249,6 +282,9 @@ class SQLCompiler:
         self._names: dict[str, int] = {}
         self._bind_names: dict[int, str] = {}
         self._empty: dict[int, str] = {}
+        self._types: list[Any] = []
+        self._labels: list[str | None] = []
+        self._result_types: list[Any] | None = None
 
     # -- entry points --
 
@@ -265,9 +301,24 @@ class SQLCompiler:
             else:
                 count += 1
                 sql.append(_placeholder(self.paramstyle, count, self._plan[count - 1][1]))
-        return ExpressionCompiled(
+        compiled = ExpressionCompiled(
             "".join(sql), self._plan, parts, self.paramstyle, time.perf_counter() - started
         )
+        self._attach_processors(compiled)
+        return compiled
+
+    def _attach_processors(self, compiled: ExpressionCompiled) -> None:
+        bind_processor = getattr(self.dialect, "bind_processor", None)
+        result_processor = getattr(self.dialect, "result_processor", None)
+        if bind_processor is not None:
+            procs = [bind_processor(t) if t is not None else None for t in self._types]
+            if any(procs):
+                compiled._procs = procs
+                compiled._labels = self._labels
+        if result_processor is not None and self._result_types:
+            results = [result_processor(t) if t is not None else None for t in self._result_types]
+            if any(results):
+                compiled.result_processors = results
 
     def process(self, element: Any, **kw: Any) -> str:
         return element._compiler_dispatch(self, **kw)  # type: ignore[no-any-return]
@@ -306,7 +357,7 @@ class SQLCompiler:
         else:
             name = self._bind_names.get(id(bind)) or self._anonymous(name_hint or "param")
             self._bind_names[id(bind)] = name
-        mark = self._placeholder_mark(index, name, bind.expanding)
+        mark = self._placeholder_mark(index, name, bind.expanding, bind.type, kw.get("label"))
         if bind.expanding:
             # What an empty list becomes: a subquery with no rows, of the compared
             # column's type where it is known (PostgreSQL compares types strictly).
@@ -322,8 +373,17 @@ class SQLCompiler:
         self._names[base] = count
         return f"{base}_{count}"
 
-    def _placeholder_mark(self, index: int | None, name: str, expanding: bool = False) -> str:
+    def _placeholder_mark(
+        self,
+        index: int | None,
+        name: str,
+        expanding: bool = False,
+        type_: Any = None,
+        label: str | None = None,
+    ) -> str:
         self._plan.append((index, name, expanding))
+        self._types.append(type_)
+        self._labels.append(label)
         return self._MARK.format(len(self._plan) - 1)
 
     def render_literal(self, value: Any) -> str:
@@ -381,33 +441,25 @@ class SQLCompiler:
         hint = getattr(binary.left, "name", None)
         if not isinstance(hint, str) or not hint.isidentifier():
             hint = None
+        side = {"name_hint": hint, "label": _label(binary.left)}
         left = self._operand(binary.left, op, name_hint=hint)
         if op == "BETWEEN":
             low, high = binary.right.clauses  # type: ignore[attr-defined]
-            return (
-                f"{left} BETWEEN {self.process(low, name_hint=hint)} AND "
-                f"{self.process(high, name_hint=hint)}"
-            )
+            return f"{left} BETWEEN {self.process(low, **side)} AND {self.process(high, **side)}"
         if op in ("IN", "NOT IN") and isinstance(binary.right, BindParameter):
             left_type = getattr(binary.left, "type", None)
-            known = (
-                left_type
-                if left_type is not None and not isinstance(left_type, NullType)
-                else None
-            )
-            right = self.process(binary.right, name_hint=hint, compared_type=known)
+            if left_type is not None and not isinstance(left_type, NullType):
+                side["compared_type"] = left_type
+            right = self.process(binary.right, **side)
             if self.literal_binds:
-                right = (
-                    self.render_literal(list(binary.right.value or ()))
-                    if binary.right.value
-                    else "(SELECT 1 WHERE 1 = 0)"
-                )
+                values = list(binary.right.value or ())
+                right = self.render_literal(values) if values else "(SELECT 1 WHERE 1 = 0)"
             return f"{left} {op} {right}"
         if op in ("IN", "NOT IN"):
             return f"{left} {op} ({self.process(binary.right)})"
         if op == "ILIKE":
             return self.visit_ilike(binary, left, hint)
-        right = self._operand(binary.right, op, name_hint=hint)
+        right = self._operand(binary.right, op, **side)
         text = f"{left} {op} {right}"
         if binary.escape is not None:
             text += f" ESCAPE {self.render_literal(binary.escape)}"
@@ -467,7 +519,10 @@ class SQLCompiler:
     # -- statements --
 
     def visit_select(self, select: Any, **kw: Any) -> str:
-        columns = [self.process(c, within_columns=True) for c in select.selected_columns]
+        selected = select.selected_columns
+        if self._result_types is None:
+            self._result_types = [getattr(c, "type", None) for c in selected]
+        columns = [self.process(c, within_columns=True) for c in selected]
         if not columns:
             raise exc.ArgumentError("select() needs at least one column")
         text = "SELECT " + ("DISTINCT " if select._distinct else "") + ", ".join(columns)
@@ -513,6 +568,8 @@ class SQLCompiler:
     def _returning(self, stmt: Any) -> str:
         if not stmt._returning:
             return ""
+        if self._result_types is None:
+            self._result_types = [getattr(r, "type", None) for r in stmt._returning]
         return " RETURNING " + ", ".join(
             self.process(r, within_columns=True) for r in stmt._returning
         )
@@ -522,7 +579,9 @@ class SQLCompiler:
         if insert._multi:
             columns = [c for c, _ in insert._multi[0]]
             rows = [
-                "(" + ", ".join(self.process(v, name_hint=c.name) for c, v in row) + ")"
+                "("
+                + ", ".join(self.process(v, name_hint=c.name, label=_label(c)) for c, v in row)
+                + ")"
                 for row in insert._multi
             ]
             names = ", ".join(self.quote(c.name) for c in columns)
@@ -545,11 +604,14 @@ class SQLCompiler:
         given = set()
         for column, value in stmt._values:
             given.add(column.name)
-            pairs.append((column, self.process(value, name_hint=column.name)))
+            label = f"column {stmt.table.name}.{column.name}"
+            pairs.append((column, self.process(value, name_hint=column.name, label=label)))
         for name in self._param_names:
             if name in given or name not in stmt.table.c:
                 continue
-            pairs.append((stmt.table.c[name], self._placeholder_mark(None, name)))
+            column = stmt.table.c[name]
+            label = f"column {stmt.table.name}.{column.name}"
+            pairs.append((column, self._placeholder_mark(None, name, False, column.type, label)))
         return pairs
 
     def visit_update(self, update: Any, **kw: Any) -> str:

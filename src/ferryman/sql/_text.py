@@ -34,6 +34,8 @@ class Compiled:
     tasks, so they are never mutated after construction.
     """
 
+    result_processors: Any = None  # text() results are not converted
+
     __slots__ = (
         "_getter",
         "_parts",

@@ -32,6 +32,7 @@ __all__ = [
     "String",
     "Text",
     "Time",
+    "TypeDecorator",
     "TypeEngine",
     "Unicode",
     "Uuid",
@@ -178,7 +179,8 @@ class Interval(TypeEngine):
     python_type = datetime.timedelta
 
     def ddl(self, dialect: str) -> str:
-        return "INTERVAL" if dialect == "postgresql" else "DATETIME"
+        # On SQLite an interval is stored as whole microseconds.
+        return "INTERVAL" if dialect == "postgresql" else "INTEGER"
 
 
 class JSON(TypeEngine):
@@ -193,6 +195,49 @@ class Uuid(TypeEngine):
 
     def ddl(self, dialect: str) -> str:
         return "UUID" if dialect == "postgresql" else "CHAR(32)"
+
+
+class TypeDecorator(TypeEngine):
+    """A user type built on an existing one: set ``impl`` and override
+    ``process_bind_param`` (Python → database) and ``process_result_value``.
+
+    ::
+
+        class Tags(TypeDecorator):
+            impl = String
+            def process_bind_param(self, value, dialect): return ",".join(value)
+            def process_result_value(self, value, dialect): return value.split(",")
+    """
+
+    impl: Any = NullType
+    cache_ok = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        impl = self.impl
+        self.impl_instance = impl(*args, **kwargs) if isinstance(impl, type) else impl
+
+    @property
+    def python_type(self) -> type:  # type: ignore[override]
+        python: type = self.impl_instance.python_type
+        return python
+
+    def ddl(self, dialect: str) -> str:
+        return str(self.impl_instance.ddl(dialect))
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return value
+
+    def _key(self) -> tuple[Any, ...]:
+        return (type(self), self.impl_instance._key())
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(type(self))
 
 
 def to_instance(type_: Any) -> TypeEngine:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from ... import exc
 from ...sql import SQLCompiler, TextClause, text
 from ...sql._schema import Column
-from ...sql._types import BigInteger, Integer, SmallInteger
+from ...sql._types import JSON, BigInteger, Integer, SmallInteger, TypeEngine
 from .._base import Dialect
 
 __all__ = [
@@ -17,6 +18,14 @@ __all__ = [
     "is_disconnect_sqlstate",
     "rowcount_from_status",
 ]
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _json_value(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 _SERIAL: dict[type, str] = {
@@ -56,6 +65,20 @@ class PGDialect(Dialect):
         if isolation_level is None or isolation_level == "AUTOCOMMIT":
             return "BEGIN"
         return f"BEGIN ISOLATION LEVEL {isolation_level}"
+
+    def bind_converter(self, type_: TypeEngine) -> Any:
+        if isinstance(type_, JSON):
+            if self.driver == "psycopg":
+                from psycopg.types.json import Json
+
+                return Json
+            return _json_text
+        return None
+
+    def result_converter(self, type_: TypeEngine) -> Any:
+        if isinstance(type_, JSON) and self.driver == "asyncpg":
+            return _json_value
+        return None
 
     def has_table_query(self, name: str, schema: str | None) -> TextClause:
         query = (

@@ -2,14 +2,88 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import json
 import sqlite3
+import uuid
 from typing import Any, ClassVar
 
 from ... import exc
 from ...sql import SQLCompiler, TextClause, text
+from ...sql._types import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Interval,
+    Numeric,
+    Time,
+    TypeEngine,
+    Uuid,
+)
 from .._base import Dialect
 
 __all__ = ["SQLiteDialect", "connect_args", "translate_error"]
+
+
+def _text_to(parse: Any) -> Any:
+    def read(value: Any) -> Any:
+        return parse(value) if isinstance(value, str) else value
+
+    return read
+
+
+def _decimal_reader(scale: int | None) -> Any:
+    quantum = decimal.Decimal(1).scaleb(-scale) if scale is not None else None
+
+    def read(value: Any) -> Any:
+        if isinstance(value, decimal.Decimal):
+            return value
+        number = decimal.Decimal(str(value))
+        return number.quantize(quantum) if quantum is not None else number
+
+    return read
+
+
+def _to_number(value: Any) -> Any:
+    # A Decimal goes in as text; NUMERIC affinity stores it as a number.
+    return str(value) if isinstance(value, decimal.Decimal) else value
+
+
+def _date_text(value: Any) -> datetime.date:
+    return datetime.date.fromisoformat(value[:10])
+
+
+def _microseconds(value: datetime.timedelta) -> int:
+    return value // datetime.timedelta(microseconds=1)
+
+
+def _from_microseconds(value: Any) -> datetime.timedelta:
+    return datetime.timedelta(microseconds=value)
+
+
+def _uuid_text(value: str) -> uuid.UUID:
+    return uuid.UUID(hex=value)
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+# SQLite has no date, time, decimal, boolean, JSON or UUID types: how each is stored.
+_CONVERSIONS: list[tuple[type, tuple[Any, Any]]] = [
+    (DateTime, (lambda v: v.isoformat(" "), _text_to(datetime.datetime.fromisoformat))),
+    (Date, (lambda v: v.isoformat(), _text_to(_date_text))),
+    (Time, (lambda v: v.isoformat(), _text_to(datetime.time.fromisoformat))),
+    (Interval, (_microseconds, _from_microseconds)),
+    (Boolean, (int, bool)),
+    (JSON, (_json_text, _text_to(json.loads))),
+    (Uuid, (lambda v: v.hex, _text_to(_uuid_text))),
+    (Float, (None, float)),
+    (Numeric, (_to_number, None)),
+]
 
 
 class SQLiteCompiler(SQLCompiler):
@@ -41,6 +115,20 @@ class SQLiteDialect(Dialect):
 
     def __init__(self, driver: str) -> None:
         super().__init__("qmark", driver)
+
+    def bind_converter(self, type_: TypeEngine) -> Any:
+        for kind, (to_db, _) in _CONVERSIONS:
+            if isinstance(type_, kind):
+                return to_db
+        return None
+
+    def result_converter(self, type_: TypeEngine) -> Any:
+        if isinstance(type_, Numeric) and not isinstance(type_, Float):
+            return _decimal_reader(type_.scale)
+        for kind, (_, from_db) in _CONVERSIONS:
+            if isinstance(type_, kind):
+                return from_db
+        return None
 
     def has_table_query(self, name: str, schema: str | None) -> TextClause:
         master = f'"{schema}".sqlite_master' if schema else "sqlite_master"
