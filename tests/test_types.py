@@ -150,7 +150,7 @@ async def test_executemany_converts_each_row(table: Any) -> None:
     ]
     async with table.begin() as conn:
         await conn.execute(insert(things), rows)
-        got = (await conn.execute(select(things.c.stamp, things.c.money).order_by(things.c.stamp)))
+        got = await conn.execute(select(things.c.stamp, things.c.money).order_by(things.c.stamp))
         assert [tuple(r) for r in got.all()] == [(r["stamp"], r["money"]) for r in rows]
 
 
