@@ -43,9 +43,15 @@ __all__ = ["Processor", "check_for", "compose"]
 Processor = Callable[[Any], Any]
 
 
-def _expect(kinds: tuple[type, ...] | type, what: str) -> Processor:
+def _expect(kinds: tuple[type, ...] | type, what: str, exact: type | None = None) -> Processor:
+    """A check that a value is one of ``kinds`` (``exact``: the usual type, tested first,
+    since an isinstance() against an ABC such as numbers.Integral is slow)."""
+    allows_bool = bool in _tuple(kinds)
+
     def check(value: Any) -> Any:
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _tuple(kinds)):
+        if type(value) is exact:
+            return value
+        if not isinstance(value, kinds) or (isinstance(value, bool) and not allows_bool):
             raise TypeError(f"expected {what}, got {type(value).__name__}")
         return value
 
@@ -75,13 +81,13 @@ def check_for(type_: TypeEngine) -> Processor | None:
     if isinstance(type_, Boolean):
         return _check_bool
     if isinstance(type_, Integer):
-        return _expect((numbers.Integral, bool), "an integer")
+        return _expect((numbers.Integral, bool), "an integer", int)
     if isinstance(type_, (Numeric, Float)):
-        return _expect((numbers.Real, decimal.Decimal, bool), "a number")
+        return _expect((numbers.Real, decimal.Decimal, bool), "a number", float)
     if isinstance(type_, String):
-        return _expect(str, "a string")
+        return _expect(str, "a string", str)
     if isinstance(type_, DateTime):
-        return _expect(datetime.datetime, "a datetime")
+        return _expect(datetime.datetime, "a datetime", datetime.datetime)
     if isinstance(type_, Date):
         return _expect(datetime.date, "a date")
     if isinstance(type_, Time):

@@ -110,7 +110,7 @@ class StatementCache:
         first = parameters[0] if many else parameters
         if first is None or (isinstance(parameters, (list, tuple)) and not parameters):
             first = {}
-        if not isinstance(first, Mapping):
+        if type(first) is not dict and not isinstance(first, Mapping):
             raise exc.ArgumentError(
                 "Parameters must be a dict of bind names to values, or a list of such dicts "
                 f"for an executemany; got {type(first).__name__}: {first!r}"

@@ -192,8 +192,17 @@ class ExpressionCompiled:
         return out
 
     def _process(self, values: list[Any]) -> list[Any]:
+        procs: list[Any] = self._procs or []
+        if len(values) == 1 and not self.expanding:  # the common single-value case
+            proc, value = procs[0], values[0]
+            if proc is None or value is None:
+                return values
+            try:
+                return [proc(value)]
+            except (TypeError, ValueError, OverflowError):
+                pass  # the loop below reports it
         out = []
-        for slot, (proc, value) in enumerate(zip(self._procs or (), values, strict=True)):
+        for slot, (proc, value) in enumerate(zip(procs, values, strict=True)):
             if proc is None or value is None:
                 out.append(value)
                 continue

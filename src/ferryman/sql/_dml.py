@@ -8,7 +8,6 @@ executemany), so the engine's cache key includes those parameter names.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from .. import exc
@@ -33,9 +32,9 @@ class _DML(ClauseElement):
         self._returning: tuple[Any, ...] = ()
 
     def _copy(self, **changes: Any) -> Any:
-        new = copy.copy(self)
-        for name, value in changes.items():
-            setattr(new, name, value)
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
         return new
 
     def _column(self, key: Any) -> Column:

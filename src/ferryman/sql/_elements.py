@@ -255,7 +255,9 @@ class BindParameter(ColumnElement):
             raise exc.ArgumentError(f"bindparam() needs a non-empty string key, not {key!r}")
         self.key = key
         self.value = value
-        if type_ is None and value is not None and not expanding:
+        if isinstance(type_, TypeEngine):
+            self.type = type_
+        elif type_ is None and value is not None and not expanding:
             self.type = _type_for_value(value)
         else:
             self.type = to_instance(type_)

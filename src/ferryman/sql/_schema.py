@@ -40,6 +40,8 @@ class ColumnCollection:
         if column.name in self._by_name:
             raise exc.ArgumentError(f"Column {column.name!r} is given twice")
         self._by_name[column.name] = column
+        if column.name not in type(self).__dict__ and not column.name.startswith("_"):
+            self.__dict__[column.name] = column  # t.c.name without a Python-level lookup
 
     def __getattr__(self, name: str) -> Column:
         try:
@@ -201,12 +203,6 @@ class Table(FromClause):
 
         return delete(self)
 
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
     def __repr__(self) -> str:
         return f"Table({self.fullname!r}, columns={self.c.keys()})"
 
@@ -297,8 +293,7 @@ class Column(ColumnElement):
     def _key(self, binds: list[BindParameter]) -> Any:
         return self
 
-    def __hash__(self) -> int:
-        return id(self)
+    __hash__ = ColumnElement.__hash__  # identity, in C: columns are cache-key parts
 
     def __repr__(self) -> str:
         owner = f"{self.table.name}." if self.table is not None else ""

@@ -7,7 +7,6 @@ chains with AND). Its FROM list is what its columns and conditions refer to
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from .. import exc
@@ -106,7 +105,10 @@ class Select(ClauseElement):
                 columns.extend(entity)
             else:
                 columns.append(entity)
-        self._columns: tuple[Any, ...] = tuple(_column_entity(c) for c in columns)
+        if all(isinstance(c, ColumnElement) for c in columns):
+            self._columns: tuple[Any, ...] = tuple(columns)
+        else:
+            self._columns = tuple(_column_entity(c) for c in columns)
         self._where: tuple[ClauseElement, ...] = ()
         self._froms: tuple[Any, ...] = ()
         self._order_by: tuple[ClauseElement, ...] = ()
@@ -118,14 +120,16 @@ class Select(ClauseElement):
         self._for_update: dict[str, Any] | None = None
 
     def _copy(self, **changes: Any) -> Select:
-        new = copy.copy(self)
-        for name, value in changes.items():
-            setattr(new, name, value)
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
         return new
 
     def where(self, *conditions: Any) -> Select:
         """Add conditions (joined with AND to those already there)."""
-        return self._copy(_where=self._where + tuple(coerce(c) for c in conditions))
+        if not all(isinstance(c, ClauseElement) for c in conditions):
+            conditions = tuple(coerce(c) for c in conditions)
+        return self._copy(_where=self._where + conditions)
 
     filter = where
 
@@ -224,19 +228,21 @@ class Select(ClauseElement):
         return list(_expand(self._columns))
 
     def _key(self, binds: list[BindParameter]) -> Any:
-        return (
-            "select",
-            tuple(c._key(binds) for c in self._columns),
-            tuple(f._key(binds) for f in self._froms),
-            tuple(w._key(binds) for w in self._where),
-            tuple(g._key(binds) for g in self._group_by),
-            tuple(h._key(binds) for h in self._having),
-            tuple(o._key(binds) for o in self._order_by),
-            self._limit._key(binds) if self._limit is not None else None,
-            self._offset._key(binds) if self._offset is not None else None,
-            self._distinct,
-            tuple(sorted(self._for_update.items())) if self._for_update else None,
-        )
+        key: list[Any] = ["select"]
+        for part in (
+            self._columns,
+            self._froms,
+            self._where,
+            self._group_by,
+            self._having,
+            self._order_by,
+        ):
+            key.append(tuple([element._key(binds) for element in part]) if part else ())
+        key.append(self._limit._key(binds) if self._limit is not None else None)
+        key.append(self._offset._key(binds) if self._offset is not None else None)
+        key.append(self._distinct)
+        key.append(tuple(sorted(self._for_update.items())) if self._for_update else None)
+        return tuple(key)
 
 
 def _count_bind(value: Any, what: str) -> Any:
