@@ -282,3 +282,86 @@ def test_bad_select_arguments() -> None:
         select("id")
     with pytest.raises(exc.ArgumentError, match="non-negative"):
         select(users).limit(-1)
+
+
+def test_naming_conventions_name_constraints_and_indexes() -> None:
+    meta = MetaData(
+        naming_convention={
+            "pk": "pk_%(table_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "uq": "uq_%(table_name)s_%(column_0N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "ix": "ix_%(column_0_label)s",
+        }
+    )
+    Table("parents", meta, Column("id", Integer, primary_key=True))
+    kids = Table(
+        "kids",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("parent_id", ForeignKey("parents.id")),
+        Column("code", String(5), unique=True, index=True),
+        CheckConstraint("id > 0", name="positive"),
+    )
+    ddl = sql(CreateTable(kids), SQLITE)
+    assert "CONSTRAINT pk_kids PRIMARY KEY (id)" in ddl
+    assert "CONSTRAINT fk_kids_parent_id_parents FOREIGN KEY(parent_id)" in ddl
+    assert "CONSTRAINT uq_kids_code UNIQUE (code)" in ddl
+    assert "CONSTRAINT ck_kids_positive CHECK (id > 0)" in ddl
+    assert kids.indexes[0].name == "ix_kids_code"
+    unnamed = Table("t2", meta, Column("id", Integer, primary_key=True), CheckConstraint("id > 1"))
+    with pytest.raises(exc.InvalidRequestError, match="give the CheckConstraint a name"):
+        sql(CreateTable(unnamed), SQLITE)
+
+
+def test_foreign_key_cycles() -> None:
+    from ferryman.sql._ddl import sort_tables
+
+    meta = MetaData()
+    a = Table(
+        "a", meta, Column("id", Integer, primary_key=True), Column("b_id", ForeignKey("b.id"))
+    )
+    b = Table(
+        "b", meta, Column("id", Integer, primary_key=True), Column("a_id", ForeignKey("a.id"))
+    )
+    with pytest.raises(exc.InvalidRequestError, match="cycle"):
+        sort_tables([a, b])
+    meta2 = MetaData()
+    a2 = Table(
+        "a",
+        meta2,
+        Column("id", Integer, primary_key=True),
+        Column("b_id", ForeignKey("b.id", use_alter=True, name="fk_a_b")),
+    )
+    b2 = Table(
+        "b", meta2, Column("id", Integer, primary_key=True), Column("a_id", ForeignKey("a.id"))
+    )
+    assert [t.name for t in sort_tables([a2, b2])] == ["a", "b"]
+    assert "FOREIGN KEY" not in sql(CreateTable(a2), PG)
+    from ferryman.sql._ddl import AddConstraint
+
+    assert sql(AddConstraint(a2.foreign_key_constraints[0]), PG) == (
+        "ALTER TABLE a ADD CONSTRAINT fk_a_b FOREIGN KEY(b_id) REFERENCES b (id)"
+    )
+
+
+def test_python_side_defaults_become_parameters() -> None:
+    meta = MetaData()
+    counter = iter(range(100))
+    t = Table(
+        "d",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("kind", String(10), default="plain"),
+        Column("seq", Integer, default=lambda: next(counter)),
+        Column("touched", Integer, onupdate=lambda: 7),
+    )
+    compiled = insert(t).values(id=1).compile(dialect=SQLITE)
+    assert compiled.string == "INSERT INTO d (id, kind, seq) VALUES (?, ?, ?)"
+    binds: list[object] = []
+    insert(t).values(id=1)._key(binds)
+    assert compiled.values(binds, {}) == [1, "plain", 0]
+    assert compiled.values(binds, {}) == [1, "plain", 1]  # callables run per execution
+    assert compiled.values(binds, {"kind": "given"}) == [1, "given", 2]
+    upd = update(t).values(kind="x").compile(dialect=SQLITE)
+    assert upd.string == "UPDATE d SET kind = ?, touched = ?"

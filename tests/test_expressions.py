@@ -242,3 +242,69 @@ async def test_select_with_text_fragments(library: Any) -> None:
         stmt = select(authors.c.name).where(text("born > :year")).order_by(authors.c.name)
         names = (await conn.execute(stmt, {"year": 1950})).scalars().all()
         assert names == ["Iain"]
+
+
+async def test_python_defaults_and_onupdate(engine: Any) -> None:
+    import itertools
+
+    meta = MetaData()
+    numbers = itertools.count(1)
+    events = Table(
+        "ex_events",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("kind", String(10), default="note"),
+        Column("seq", Integer, default=lambda: next(numbers)),
+        Column("stamp", DateTime, default=func.now()),
+        Column("version", Integer, default=1, onupdate=lambda: 2),
+    )
+    async with engine.begin() as conn:
+        await conn.run_sync(meta.drop_all)
+        await conn.run_sync(meta.create_all)
+        await conn.execute(insert(events).values(id=1))
+        await conn.execute(insert(events), [{"id": 2}, {"id": 3, "kind": "alert"}])
+        await conn.execute(insert(events).values([{"id": 4}, {"id": 5}]))
+        rows = (await conn.execute(select(events).order_by(events.c.id))).all()
+        assert [(r.kind, r.seq, r.version) for r in rows] == [
+            ("note", 1, 1),
+            ("note", 2, 1),
+            ("alert", 3, 1),
+            ("note", 4, 1),
+            ("note", 5, 1),
+        ]
+        assert all(r.stamp is not None for r in rows)
+        await conn.execute(update(events).where(events.c.id == 1).values(kind="edited"))
+        row = (await conn.execute(select(events).where(events.c.id == 1))).one()
+        assert (row.kind, row.version) == ("edited", 2)
+        await conn.run_sync(meta.drop_all)
+
+
+async def test_foreign_key_cycle_with_use_alter(engine: Any, backend: str) -> None:
+    meta = MetaData()
+    Table(
+        "ex_cycle_a",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("b_id", ForeignKey("ex_cycle_b.id", use_alter=True, name="fk_cycle_a_b")),
+    )
+    Table(
+        "ex_cycle_b",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("a_id", ForeignKey("ex_cycle_a.id")),
+    )
+    async with engine.begin() as conn:
+        if backend == "sqlite":
+            with pytest.raises(exc.InvalidRequestError, match="use_alter"):
+                await conn.run_sync(meta.create_all)
+            return
+        await conn.run_sync(meta.drop_all)
+        await conn.run_sync(meta.create_all)
+        a, b = meta.tables["ex_cycle_a"], meta.tables["ex_cycle_b"]
+        await conn.execute(insert(a).values(id=1))
+        await conn.execute(insert(b).values(id=1, a_id=1))
+        await conn.execute(update(a).values(b_id=1))
+        with pytest.raises(exc.IntegrityError):
+            async with conn.begin_nested():
+                await conn.execute(update(a).values(b_id=99))
+        await conn.run_sync(meta.drop_all)

@@ -144,7 +144,8 @@ class ExpressionCompiled:
     """A compiled expression statement: SQL and where each placeholder's value comes
     from. Shared by every execution (and task) of statements with the same shape."""
 
-    __slots__ = ("_labels", "_params", "_parts", "_procs", "compile_time", "created_at",
+    __slots__ = ("_defaults", "_labels", "_params", "_parts", "_procs", "compile_time",
+                 "created_at",
                  "expanding", "paramstyle", "plan", "result_keys", "result_processors", "sql",
                  "string")  # fmt: skip
 
@@ -165,6 +166,7 @@ class ExpressionCompiled:
         self.compile_time = compile_time
         self.created_at = time.monotonic()
         self._params: dict[str, Any] = {}
+        self._defaults: dict[int, Any] = {}
         # Per placeholder: a bind processor (conversion and type check) or None, and
         # what the value is for (a column), for error messages.
         self._procs: list[Any] | None = None
@@ -175,11 +177,15 @@ class ExpressionCompiled:
     def values(self, binds: Sequence[BindParameter], params: Mapping[str, Any]) -> list[Any]:
         """The parameter values, in placeholder order."""
         out = []
-        for index, name, _ in self.plan:
+        defaults = self._defaults
+        for slot, (index, name, _) in enumerate(self.plan):
             if name in params:
                 out.append(params[name])
             elif index is not None:
                 out.append(binds[index].value)
+            elif slot in defaults:  # a column's Python-side default / onupdate
+                default = defaults[slot]
+                out.append(default() if callable(default) else default)
             else:
                 raise exc.StatementError(
                     f"A value is required for bind parameter {name!r}: pass it in the "
@@ -294,6 +300,7 @@ class SQLCompiler:
         self._types: list[Any] = []
         self._labels: list[str | None] = []
         self._result_types: list[Any] | None = None
+        self._defaults: dict[int, Any] = {}
 
     # -- entry points --
 
@@ -313,6 +320,7 @@ class SQLCompiler:
         compiled = ExpressionCompiled(
             "".join(sql), self._plan, parts, self.paramstyle, time.perf_counter() - started
         )
+        compiled._defaults = self._defaults
         self._attach_processors(compiled)
         return compiled
 
@@ -587,12 +595,14 @@ class SQLCompiler:
         table = self.table_name(insert.table)
         if insert._multi:
             columns = [c for c, _ in insert._multi[0]]
-            rows = [
-                "("
-                + ", ".join(self.process(v, name_hint=c.name, label=_label(c)) for c, v in row)
-                + ")"
-                for row in insert._multi
-            ]
+            given = {c.name for c in columns}
+            rows = []
+            for row in insert._multi:
+                rendered = [self.process(v, name_hint=c.name, label=_label(c)) for c, v in row]
+                defaults = self._default_pairs(insert, given)
+                rendered.extend(value for _, value in defaults)
+                rows.append("(" + ", ".join(rendered) + ")")
+            columns += [c for c, _ in self._default_pairs_columns(insert, given)]
             names = ", ".join(self.quote(c.name) for c in columns)
             return f"INSERT INTO {table} ({names}) VALUES {', '.join(rows)}" + self._returning(
                 insert
@@ -604,11 +614,17 @@ class SQLCompiler:
         values = ", ".join(value for _, value in pairs)
         return f"INSERT INTO {table} ({names}) VALUES ({values})" + self._returning(insert)
 
+    def _default_pairs_columns(self, stmt: Any, given: set[str]) -> list[tuple[Column, Any]]:
+        return [
+            (c, c.default) for c in stmt.table.c if c.default is not None and c.name not in given
+        ]
+
     def empty_insert(self) -> str:
         return "DEFAULT VALUES"
 
     def _dml_pairs(self, stmt: Any) -> list[tuple[Column, str]]:
-        """(column, rendered value) for explicit values, then for parameter names."""
+        """(column, rendered value) for explicit values, then for parameter names, then
+        for the columns' Python-side defaults (INSERT) or onupdate values (UPDATE)."""
         pairs: list[tuple[Column, str]] = []
         given = set()
         for column, value in stmt._values:
@@ -618,9 +634,29 @@ class SQLCompiler:
         for name in self._param_names:
             if name in given or name not in stmt.table.c:
                 continue
+            given.add(name)
             column = stmt.table.c[name]
             label = f"column {stmt.table.name}.{column.name}"
             pairs.append((column, self._placeholder_mark(None, name, False, column.type, label)))
+        pairs.extend(self._default_pairs(stmt, given))
+        return pairs
+
+    def _default_pairs(self, stmt: Any, given: set[str]) -> list[tuple[Column, str]]:
+        attribute = "onupdate" if stmt.__visit_name__ == "update" else "default"
+        if stmt.__visit_name__ == "delete":
+            return []
+        pairs = []
+        for column in stmt.table.c:
+            default = getattr(column, attribute)
+            if default is None or column.name in given:
+                continue
+            if isinstance(default, ClauseElement):  # a SQL expression: inline
+                pairs.append((column, self.process(default)))
+                continue
+            label = f"column {stmt.table.name}.{column.name}"
+            mark = self._placeholder_mark(None, column.name, False, column.type, label)
+            self._defaults[len(self._plan) - 1] = default
+            pairs.append((column, mark))
         return pairs
 
     def visit_update(self, update: Any, **kw: Any) -> str:
@@ -648,8 +684,12 @@ class SQLCompiler:
         lines = [self.column_ddl(column) for column in table.c]
         pk = table.primary_key.columns
         if pk and not self._inline_primary_key(table):
+            from ._schema import constraint_name
+
             names = ", ".join(self.quote(c.name) for c in pk)
-            lines.append(f"PRIMARY KEY ({names})")
+            pk_name = constraint_name(table.primary_key)
+            prefix = f"CONSTRAINT {self.quote(pk_name)} " if pk_name else ""
+            lines.append(f"{prefix}PRIMARY KEY ({names})")
         for constraint in table.constraints:
             line = self.constraint_ddl(constraint)
             if line:
@@ -679,10 +719,16 @@ class SQLCompiler:
     def column_type(self, column: Column) -> str:
         return column.type.ddl(self.dialect.name)
 
-    def constraint_ddl(self, constraint: Any) -> str | None:
-        from ._schema import CheckConstraint, ForeignKeyConstraint, UniqueConstraint
+    def constraint_ddl(self, constraint: Any, in_alter: bool = False) -> str | None:
+        from ._schema import (
+            CheckConstraint,
+            ForeignKeyConstraint,
+            UniqueConstraint,
+            constraint_name,
+        )
 
-        prefix = f"CONSTRAINT {self.quote(constraint.name)} " if constraint.name else ""
+        name = constraint_name(constraint)
+        prefix = f"CONSTRAINT {self.quote(name)} " if name else ""
         if isinstance(constraint, UniqueConstraint):
             names = ", ".join(self.quote(c.name) for c in constraint.columns)
             return f"{prefix}UNIQUE ({names})"
@@ -691,10 +737,23 @@ class SQLCompiler:
             rendered = sqltext if isinstance(sqltext, str) else self.process(sqltext)
             return f"{prefix}CHECK ({rendered})"
         if isinstance(constraint, ForeignKeyConstraint):
-            if constraint.use_alter:
-                return None
+            if constraint.use_alter and not in_alter:
+                return None  # added by ALTER TABLE once every table exists
             return prefix + self.foreign_key_ddl(constraint)
         return None
+
+    def visit_add_constraint(self, add: Any, **kw: Any) -> str:
+        constraint = add.element
+        body = self.constraint_ddl(constraint, in_alter=True)
+        return f"ALTER TABLE {self.table_name(constraint.table)} ADD {body}"
+
+    def visit_drop_constraint(self, drop: Any, **kw: Any) -> str:
+        from ._schema import constraint_name
+
+        constraint = drop.element
+        name = constraint_name(constraint)
+        table = self.table_name(constraint.table)
+        return f"ALTER TABLE {table} DROP CONSTRAINT {self.quote(name or '')}"
 
     def foreign_key_ddl(self, constraint: Any) -> str:
         local = ", ".join(self.quote(c.name) for c in constraint.columns)

@@ -14,11 +14,13 @@ from typing import Any
 
 from .. import exc
 from ._elements import BindParameter, ClauseElement
-from ._schema import MetaData, Table
+from ._schema import MetaData, Table, constraint_name
 
 __all__ = [
+    "AddConstraint",
     "CreateIndex",
     "CreateTable",
+    "DropConstraint",
     "DropIndex",
     "DropTable",
     "create_all",
@@ -45,6 +47,16 @@ class CreateTable(_DDLElement):
 
 class DropTable(_DDLElement):
     __visit_name__ = "drop_table"
+
+
+class AddConstraint(_DDLElement):
+    """``ALTER TABLE ... ADD CONSTRAINT`` (foreign keys with ``use_alter=True``)."""
+
+    __visit_name__ = "add_constraint"
+
+
+class DropConstraint(_DDLElement):
+    __visit_name__ = "drop_constraint"
 
 
 class CreateIndex(_DDLElement):
@@ -109,17 +121,43 @@ def _run(metadata: MetaData, bind: Any, tables: Any, checkfirst: bool, create: b
     try:
         chosen = list(tables) if tables is not None else list(metadata.tables.values())
         ordered = sort_tables(chosen)
+        deferred = [
+            (table, constraint)
+            for table in ordered
+            for constraint in table.foreign_key_constraints
+            if constraint.use_alter
+        ]
+        if deferred and not getattr(conn.dialect, "supports_alter_constraint", True):
+            table, constraint = deferred[0]
+            raise exc.InvalidRequestError(
+                f"{conn.dialect.name} can't add a foreign key to an existing table, so the "
+                f"use_alter=True key of table {table.name!r} can't be created; break the "
+                "cycle another way (make one side a plain column) for this database"
+            )
+        for table, constraint in deferred:
+            if constraint_name(constraint) is None:
+                raise exc.InvalidRequestError(
+                    f"A use_alter=True foreign key of table {table.name!r} needs a "
+                    "name (ForeignKey(..., name=...)) or a MetaData naming convention for 'fk'"
+                )
         if create:
+            created = []
             for table in ordered:
                 if checkfirst and _has_table(conn, table):
                     continue
                 conn.execute(CreateTable(table))
+                created.append(table)
                 for index in table.indexes:
                     conn.execute(CreateIndex(index))
+            for table, constraint in deferred:
+                if table in created:
+                    conn.execute(AddConstraint(constraint))
         else:
-            for table in reversed(ordered):
-                if checkfirst and not _has_table(conn, table):
-                    continue
+            existing = [t for t in reversed(ordered) if not checkfirst or _has_table(conn, t)]
+            for table, constraint in deferred:
+                if table in existing:
+                    conn.execute(DropConstraint(constraint))
+            for table in existing:
                 conn.execute(DropTable(table))
     except BaseException as err:
         if manager is not None:

@@ -480,8 +480,55 @@ class Index:
         self.table = table
         self.columns = [table.c[e] if isinstance(e, str) else e for e in self._expressions]
         if self.name is None:
-            self.name = "ix_" + "_".join([table.name] + [c.name for c in self.columns])
+            self.name = constraint_name(self) or "ix_" + "_".join(
+                [table.name] + [c.name for c in self.columns]
+            )
         table.indexes.append(self)
+
+
+_CONVENTION_KEYS = (
+    ("PrimaryKeyConstraint", "pk"),
+    ("ForeignKeyConstraint", "fk"),
+    ("UniqueConstraint", "uq"),
+    ("CheckConstraint", "ck"),
+    ("Index", "ix"),
+)
+
+
+def constraint_name(item: Any) -> str | None:
+    """The name of a constraint or index: its own, else the one its MetaData's
+    ``naming_convention`` gives (``{"fk": "fk_%(table_name)s_%(column_0_name)s_"
+    "%(referred_table_name)s", ...}``), else None (the database names it)."""
+    table = item.table
+    convention = table.metadata.naming_convention if table is not None else {}
+    key = next((k for cls, k in _CONVENTION_KEYS if type(item).__name__ == cls), None)
+    pattern = convention.get(key) if key else None
+    if pattern is None or (item.name is not None and "%(constraint_name)s" not in pattern):
+        return item.name  # type: ignore[no-any-return]
+    columns = list(item.columns)
+    tokens: dict[str, Any] = {
+        "table_name": table.name,
+        "constraint_name": item.name or "",
+        "column_0_name": columns[0].name if columns else "",
+        "column_0_label": f"{table.name}_{columns[0].name}" if columns else table.name,
+        "column_0N_name": "_".join(c.name for c in columns),
+    }
+    if key == "fk":
+        target = item.elements[0].column
+        tokens["referred_table_name"] = target.table.name
+        tokens["referred_column_0_name"] = target.name
+    if key == "ck" and not item.name:
+        raise exc.InvalidRequestError(
+            f"The naming convention for check constraints on table {table.name!r} uses "
+            "%(constraint_name)s: give the CheckConstraint a name"
+        )
+    try:
+        return pattern % tokens  # type: ignore[no-any-return]
+    except KeyError as err:
+        raise exc.ArgumentError(
+            f"Naming convention {pattern!r} uses an unknown token {err.args[0]!r}; known "
+            f"tokens are {sorted(tokens)}"
+        ) from None
 
 
 def default_value(column: Column) -> ClauseElement:

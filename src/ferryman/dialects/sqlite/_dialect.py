@@ -112,6 +112,7 @@ class SQLiteDialect(Dialect):
     default_isolation_level: ClassVar[str] = "SERIALIZABLE"
     isolation_levels: ClassVar[frozenset[str]] = frozenset({"SERIALIZABLE", "AUTOCOMMIT"})
     statement_compiler: ClassVar[type[SQLCompiler]] = SQLiteCompiler
+    supports_alter_constraint: ClassVar[bool] = False
 
     def __init__(self, driver: str) -> None:
         super().__init__("qmark", driver)
