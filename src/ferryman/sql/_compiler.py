@@ -261,6 +261,13 @@ class ExpressionCompiled:
         return self.sql
 
 
+def _froms_of(from_: Any) -> list[Any]:
+    left, right = getattr(from_, "left", None), getattr(from_, "right", None)
+    if left is not None and right is not None:  # a join
+        return _froms_of(left) + _froms_of(right)
+    return [from_]
+
+
 def _label(element: Any) -> str | None:
     if isinstance(element, Column) and element.table is not None:
         return f"column {element.table.name}.{element.name}"
@@ -301,12 +308,17 @@ class SQLCompiler:
         self._labels: list[str | None] = []
         self._result_types: list[Any] | None = None
         self._defaults: dict[int, Any] = {}
+        self._ctes: dict[int, str] = {}
+        self._ctes_started: set[int] = set()
+        self._cte_objects: list[Any] = []
+        self._anon: dict[int, str] = {}
+        self._from_stack: list[set[int]] = []
 
     # -- entry points --
 
     def compile(self, element: ClauseElement) -> ExpressionCompiled:
         started = time.perf_counter()
-        parts = self._split(self.process(element))
+        parts = self._split(self.statement(element))
         if self.paramstyle == "format":  # a literal % must not read as a placeholder
             parts = [p.replace("%", "%%") if isinstance(p, str) else p for p in parts]
         sql: list[str] = []
@@ -342,14 +354,34 @@ class SQLCompiler:
 
     _MARK = "\x00{}\x00"
 
+    def statement(self, element: ClauseElement) -> str:
+        """The top-level statement, with the WITH clause of the CTEs it uses."""
+        body = self.process(element)
+        if not self._ctes:
+            return body
+        recursive = "RECURSIVE " if any(c.recursive for c in self._cte_objects) else ""
+        return f"WITH {recursive}" + ", ".join(self._ctes.values()) + " " + body
+
     def _split(self, text: str) -> list[Any]:
+        """Text and placeholders, in textual order; the plan (and everything kept per
+        placeholder) is reordered to match, since a WITH clause is rendered after the
+        statement that uses it but stands before it."""
         parts: list[Any] = []
+        order: list[int] = []
         for i, piece in enumerate(text.split("\x00")):
             if i % 2 == 0:
                 parts.append(piece)
             else:
-                expanding = self._plan[int(piece)][2]
-                parts.append((self._empty.get(int(piece)) if expanding else None,))
+                slot = int(piece)
+                order.append(slot)
+                expanding = self._plan[slot][2]
+                parts.append((self._empty.get(slot) if expanding else None,))
+        if order != list(range(len(order))):
+            position = {slot: new for new, slot in enumerate(order)}
+            self._plan = [self._plan[slot] for slot in order]
+            self._types = [self._types[slot] for slot in order]
+            self._labels = [self._labels[slot] for slot in order]
+            self._defaults = {position[k]: v for k, v in self._defaults.items() if k in position}
         return parts
 
     # -- identifiers --
@@ -522,6 +554,28 @@ class SQLCompiler:
     def visit_cast(self, cast: Cast, **kw: Any) -> str:
         return f"CAST({self.process(cast.element, **kw)} AS {cast.type.ddl(self.dialect.name)})"
 
+    def visit_case(self, case: Any, **kw: Any) -> str:
+        text = "CASE"
+        if case.value is not None:
+            text += " " + self.process(case.value, **kw)
+        for condition, result in case.whens:
+            text += f" WHEN {self.process(condition, **kw)} THEN {self.process(result, **kw)}"
+        if case.else_ is not None:
+            text += f" ELSE {self.process(case.else_, **kw)}"
+        return text + " END"
+
+    def visit_over(self, over: Any, **kw: Any) -> str:
+        window = []
+        if over.partition_by:
+            window.append("PARTITION BY " + ", ".join(self.process(p) for p in over.partition_by))
+        if over.order_by:
+            window.append("ORDER BY " + ", ".join(self.process(o) for o in over.order_by))
+        return f"{self.process(over.element)} OVER ({' '.join(window)})"
+
+    def visit_function_filter(self, filtered: Any, **kw: Any) -> str:
+        condition = self.process(and_(*filtered.criteria))
+        return f"{self.process(filtered.func)} FILTER (WHERE {condition})"
+
     def visit_function(self, function: Function, **kw: Any) -> str:
         if function.name.lower() == "count" and not function.args:
             return "count(*)"
@@ -539,11 +593,27 @@ class SQLCompiler:
         selected = select.selected_columns
         if self._result_types is None:
             self._result_types = [getattr(c, "type", None) for c in selected]
+        froms = self._correlated(select.get_final_froms())
+        self._from_stack.append({id(t) for f in froms for t in _froms_of(f)})
+        try:
+            return self._select_body(select, selected, froms)
+        finally:
+            self._from_stack.pop()
+
+    def _correlated(self, froms: list[Any]) -> list[Any]:
+        """A nested select leaves out the FROM items of the selects around it (so that
+        ``WHERE posts.user_id = users.id`` refers to the outer ``users`` row)."""
+        if not self._from_stack:
+            return froms
+        outer = set().union(*self._from_stack)
+        kept = [f for f in froms if id(f) not in outer]
+        return kept if kept else froms
+
+    def _select_body(self, select: Any, selected: list[Any], froms: list[Any]) -> str:
         columns = [self.process(c, within_columns=True) for c in selected]
         if not columns:
             raise exc.ArgumentError("select() needs at least one column")
         text = "SELECT " + ("DISTINCT " if select._distinct else "") + ", ".join(columns)
-        froms = select.get_final_froms()
         if froms:
             text += " FROM " + ", ".join(self.process(f) for f in froms)
         if select._where:
@@ -576,6 +646,64 @@ class SQLCompiler:
         if options["skip_locked"]:
             text += " SKIP LOCKED"
         return text
+
+    # -- derived FROM items, compound selects, subquery values --
+
+    def name_of(self, derived: Any) -> str:
+        """A subquery's / alias's / CTE's name: its own, or ``anon_N`` in order of use."""
+        if derived.name:
+            return str(derived.name)
+        token = id(derived._token)
+        if token not in self._anon:
+            self._anon[token] = f"anon_{len(self._anon) + 1}"
+        return self._anon[token]
+
+    def visit_derived_column(self, column: Any, **kw: Any) -> str:
+        return f"{self.quote(self.name_of(column.table))}.{self.quote(column.name)}"
+
+    def _detached(self, element: Any) -> str:
+        """Render a derived table's select on its own: it correlates to nothing."""
+        stack, self._from_stack = self._from_stack, []
+        try:
+            return self.process(element)
+        finally:
+            self._from_stack = stack
+
+    def visit_subquery(self, subquery: Any, **kw: Any) -> str:
+        return f"({self._detached(subquery.element)}) AS {self.quote(self.name_of(subquery))}"
+
+    def visit_alias(self, alias: Any, **kw: Any) -> str:
+        inner = self._detached(alias.element)
+        if not isinstance(alias.element, Table):
+            inner = f"({inner})"
+        return f"{inner} AS {self.quote(self.name_of(alias))}"
+
+    def visit_cte(self, cte: Any, **kw: Any) -> str:
+        name = self.quote(self.name_of(cte))
+        token = id(cte._token)
+        if token not in self._ctes and token not in self._ctes_started:
+            self._ctes_started.add(token)
+            body = self._detached(cte.element)
+            columns = ", ".join(self.quote(c.name) for c in cte.c) if cte.recursive else ""
+            head = f"{name}({columns})" if columns else name
+            self._ctes[token] = f"{head} AS ({body})"
+            self._cte_objects.append(cte)
+        return name
+
+    def visit_compound_select(self, compound: Any, **kw: Any) -> str:
+        parts = [self._detached(select) for select in compound.selects]
+        text = f" {compound.keyword} ".join(parts)
+        if compound._order_by:
+            text += " ORDER BY " + ", ".join(  # by output column name, as UNION requires
+                self.process(o, in_order_by=True, include_table=False) for o in compound._order_by
+            )
+        return text + self.limit_clause(compound)
+
+    def visit_scalar_select(self, scalar: Any, **kw: Any) -> str:
+        return f"({self.process(scalar.element)})"
+
+    def visit_exists(self, exists: Any, **kw: Any) -> str:
+        return f"EXISTS ({self.process(exists.element)})"
 
     def visit_join(self, join: Any, **kw: Any) -> str:
         kind = "FULL OUTER JOIN" if join.full else ("LEFT OUTER JOIN" if join.isouter else "JOIN")

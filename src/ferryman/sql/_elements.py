@@ -29,16 +29,20 @@ __all__ = [
     "BinaryExpression",
     "BindParameter",
     "BooleanClauseList",
+    "Case",
     "Cast",
     "ClauseElement",
     "ColumnElement",
     "Function",
+    "FunctionFilter",
     "Label",
     "Null",
+    "Over",
     "UnaryExpression",
     "and_",
     "asc",
     "bindparam",
+    "case",
     "cast",
     "desc",
     "func",
@@ -527,6 +531,99 @@ class Function(ColumnElement):
 
     def _key(self, binds: list[BindParameter]) -> Any:
         return ("func", self.name, tuple(arg._key(binds) for arg in self.args))
+
+    def over(self, partition_by: Any = None, order_by: Any = None) -> Over:
+        """A window function: ``func.row_number().over(partition_by=..., order_by=...)``."""
+        return Over(self, partition_by, order_by)
+
+    def filter(self, *criteria: Any) -> FunctionFilter:
+        """An aggregate over some rows only: ``func.count().filter(t.c.done == True)``."""
+        return FunctionFilter(self, criteria)
+
+
+def _many(value: Any) -> tuple[ClauseElement, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(coerce(v) for v in value)
+    return (coerce(value),)
+
+
+class Over(ColumnElement):
+    __slots__ = ("element", "order_by", "partition_by", "type")
+    __visit_name__ = "over"
+
+    def __init__(self, element: Function, partition_by: Any, order_by: Any) -> None:
+        self.element = element
+        self.partition_by = _many(partition_by)
+        self.order_by = _many(order_by)
+        self.type = element.type
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (
+            "over",
+            self.element._key(binds),
+            tuple(p._key(binds) for p in self.partition_by),
+            tuple(o._key(binds) for o in self.order_by),
+        )
+
+
+class FunctionFilter(ColumnElement):
+    __slots__ = ("criteria", "func", "type")
+    __visit_name__ = "function_filter"
+
+    def __init__(self, func: Function, criteria: Any) -> None:
+        self.func = func
+        self.criteria = tuple(coerce(c) for c in criteria)
+        self.type = func.type
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return ("filter", self.func._key(binds), tuple(c._key(binds) for c in self.criteria))
+
+    def over(self, partition_by: Any = None, order_by: Any = None) -> Over:
+        return Over(self, partition_by, order_by)  # type: ignore[arg-type]
+
+
+class Case(ColumnElement):
+    """``CASE WHEN ... THEN ... ELSE ... END``: ``case((cond, value), ..., else_=x)``, or
+    ``case({"a": 1, "b": 2}, value=column)``."""
+
+    __slots__ = ("else_", "type", "value", "whens")
+    __visit_name__ = "case"
+
+    def __init__(self, *whens: Any, value: Any = None, else_: Any = None) -> None:
+        pairs: list[tuple[Any, Any]] = []
+        for when in whens:
+            if isinstance(when, dict):
+                pairs.extend(when.items())
+            elif (
+                isinstance(when, (list, tuple))
+                and len(when) == 2
+                and not isinstance(when[0], tuple)
+            ):
+                pairs.append((when[0], when[1]))
+            elif isinstance(when, (list, tuple)):
+                pairs.extend(when)
+            else:
+                raise exc.ArgumentError(f"case() takes (condition, value) pairs, not {when!r}")
+        if not pairs:
+            raise exc.ArgumentError("case() needs at least one (condition, value) pair")
+        self.value = coerce(value) if value is not None else None
+        self.whens = tuple((coerce(c), coerce(v)) for c, v in pairs)
+        self.else_ = coerce(else_) if else_ is not None else None
+        self.type = getattr(self.whens[0][1], "type", NullType())
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (
+            "case",
+            self.value._key(binds) if self.value is not None else None,
+            tuple((c._key(binds), v._key(binds)) for c, v in self.whens),
+            self.else_._key(binds) if self.else_ is not None else None,
+        )
+
+
+def case(*whens: Any, value: Any = None, else_: Any = None) -> Case:
+    return Case(*whens, value=value, else_=else_)
 
 
 class _FunctionGenerator:

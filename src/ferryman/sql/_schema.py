@@ -34,9 +34,9 @@ class ColumnCollection:
     """A table's columns, in order: ``t.c.name``, ``t.c["name"]``, ``"name" in t.c``."""
 
     def __init__(self) -> None:
-        self._by_name: dict[str, Column] = {}
+        self._by_name: dict[str, Any] = {}
 
-    def _add(self, column: Column) -> None:
+    def _add(self, column: Any) -> None:
         if column.name in self._by_name:
             raise exc.ArgumentError(f"Column {column.name!r} is given twice")
         self._by_name[column.name] = column
@@ -53,7 +53,8 @@ class ColumnCollection:
 
     def __getitem__(self, name: str) -> Column:
         try:
-            return self._by_name[name]
+            column: Column = self._by_name[name]
+            return column
         except KeyError:
             raise KeyError(f"No column {name!r}; the columns are {list(self._by_name)}") from None
 
@@ -92,6 +93,12 @@ class FromClause(ClauseElement):
         from ._selectable import select
 
         return select(self)
+
+    def alias(self, name: str | None = None) -> Any:
+        """This table under another name (``users AS u``), e.g. to join it to itself."""
+        from ._selectable import Alias
+
+        return Alias(self, name)
 
 
 class MetaData:

@@ -10,10 +10,27 @@ from __future__ import annotations
 from typing import Any
 
 from .. import exc
-from ._elements import BindParameter, ClauseElement, ColumnElement, coerce
+from ._elements import BindParameter, ClauseElement, ColumnElement, coerce, literal_column
 from ._schema import Column, FromClause, Table
+from ._types import NullType
 
-__all__ = ["Join", "Select", "select"]
+__all__ = [
+    "CTE",
+    "Alias",
+    "CompoundSelect",
+    "DerivedColumn",
+    "Exists",
+    "Join",
+    "ScalarSelect",
+    "Select",
+    "Subquery",
+    "except_",
+    "exists",
+    "intersect",
+    "select",
+    "union",
+    "union_all",
+]
 
 
 class Join(FromClause):
@@ -227,6 +244,36 @@ class Select(ClauseElement):
     def selected_columns(self) -> list[Any]:
         return list(_expand(self._columns))
 
+    def subquery(self, name: str | None = None) -> Subquery:
+        """This select as a FROM item: ``(SELECT ...) AS name``."""
+        return Subquery(self, name)
+
+    def alias(self, name: str | None = None) -> Subquery:
+        return Subquery(self, name)
+
+    def cte(self, name: str | None = None, recursive: bool = False) -> CTE:
+        """This select as a common table expression (``WITH name AS (...)``)."""
+        return CTE(self, name, recursive)
+
+    def scalar_subquery(self) -> ScalarSelect:
+        """This one-column select as a value: ``(SELECT ...)``."""
+        return ScalarSelect(self)
+
+    def exists(self) -> Exists:
+        return Exists(self)
+
+    def union(self, *others: Any) -> CompoundSelect:
+        return _compound("UNION", self, *others)
+
+    def union_all(self, *others: Any) -> CompoundSelect:
+        return _compound("UNION ALL", self, *others)
+
+    def except_(self, *others: Any) -> CompoundSelect:
+        return _compound("EXCEPT", self, *others)
+
+    def intersect(self, *others: Any) -> CompoundSelect:
+        return _compound("INTERSECT", self, *others)
+
     def _key(self, binds: list[BindParameter]) -> Any:
         key: list[Any] = ["select"]
         for part in (
@@ -275,24 +322,40 @@ def _expand(columns: Any) -> Any:
             yield column
 
 
+# Where expression nodes keep their sub-expressions.
+_CHILDREN = (
+    "left", "right", "element", "clauses", "args", "func", "criteria", "partition_by",
+    "order_by", "value", "whens", "else_",
+)  # fmt: skip
+
+
+def _flatten(items: tuple[Any, ...]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        out.extend(_flatten(item) if isinstance(item, tuple) else [item])
+    return out
+
+
 def _referenced_tables(element: Any) -> list[Any]:
     """The tables an expression refers to, in order of appearance."""
     found: list[Any] = []
     stack = [element]
     while stack:
         node = stack.pop(0)
-        if isinstance(node, Column):
+        if isinstance(node, (Column, DerivedColumn)):
             if node.table is not None:
                 found.append(node.table)
         elif isinstance(node, FromClause):
             found.extend(_tables_of(node))
-        elif isinstance(node, Select):
-            continue  # a subquery brings its own FROM
+        elif isinstance(node, BindParameter):
+            continue  # a value, not an expression
+        elif isinstance(node, (Select, CompoundSelect, ScalarSelect, Exists)):
+            continue  # a subquery brings its own FROM (correlation is resolved there)
         else:
-            for name in ("left", "right", "element", "clauses", "args"):
+            for name in _CHILDREN:
                 child = getattr(node, name, None)
                 if isinstance(child, tuple):
-                    stack.extend(child)
+                    stack.extend(_flatten(child))
                 elif child is not None:
                     stack.append(child)
     return found
@@ -301,3 +364,213 @@ def _referenced_tables(element: Any) -> list[Any]:
 def select(*entities: Any) -> Select:
     """``select(users.c.id, users.c.name)``, ``select(users)``, ``select(func.count())``."""
     return Select(*entities)
+
+
+# -- derived FROM clauses: subqueries, aliases, CTEs -----------------------------------
+
+
+class DerivedColumn(ColumnElement):
+    """A column of a subquery, alias or CTE: ``subq.c.name``."""
+
+    __slots__ = ("name", "table", "type")
+    __visit_name__ = "derived_column"
+
+    def __init__(self, name: str, table: Any, type_: Any) -> None:
+        self.name = name
+        self.table = table
+        self.type = type_
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        # The column's FROM may be implicit (only its columns are selected): its whole
+        # structure, and its values, are part of the statement through its columns.
+        return ("derived_column", self.name, self.table._key(binds))
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
+class _Derived(FromClause):
+    """Rows from something else under a name: the base of subqueries, aliases, CTEs."""
+
+    def __init__(self, element: Any, name: str | None) -> None:
+        from ._schema import ColumnCollection
+
+        self.element = element
+        self.name = name
+        self._token = object()  # identifies this FROM (and copies of it: a recursive CTE)
+        self.c = self.columns = ColumnCollection()
+        for column in _output_columns(element):
+            self.c._add(DerivedColumn(column.name, self, getattr(column, "type", None)))
+
+    def _identity(self) -> Any:
+        return (type(self).__name__, self.name, id(self._token))
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (*self._identity(), self.element._key(binds))
+
+
+def _output_columns(element: Any) -> list[Any]:
+    """The named columns a statement or table produces."""
+    if isinstance(element, Table):
+        return list(element.c)
+    if isinstance(element, _Derived):
+        return list(element.c)
+    if isinstance(element, CompoundSelect):
+        return _output_columns(element.selects[0])
+    columns = []
+    for column in element.selected_columns:
+        name = getattr(column, "name", None)
+        if not isinstance(name, str):
+            raise exc.ArgumentError(
+                f"A subquery column needs a name: give {column} a .label('name')"
+            )
+        columns.append(column)
+    return columns
+
+
+class Subquery(_Derived):
+    """``(SELECT ...) AS name``: from ``select(...).subquery()``."""
+
+    __visit_name__ = "subquery"
+
+
+class Alias(_Derived):
+    """``table AS name``: from ``table.alias()``, to use one table twice."""
+
+    __visit_name__ = "alias"
+
+
+class CTE(_Derived):
+    """``WITH name AS (SELECT ...)``: from ``select(...).cte()``; ``recursive=True`` and
+    ``cte.union_all(select(...))`` for a recursive one."""
+
+    __visit_name__ = "cte"
+
+    def __init__(self, element: Any, name: str | None, recursive: bool = False) -> None:
+        super().__init__(element, name)
+        self.recursive = recursive
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (*self._identity(), self.recursive, self.element._key(binds))
+
+    def _compound(self, keyword: str, other: Any) -> CTE:
+        new = CTE(CompoundSelect(keyword, [self.element, other]), self.name, self.recursive)
+        new._token = self._token  # the same CTE: the recursive part refers to it by name
+        return new
+
+    def union_all(self, other: Any) -> CTE:
+        return self._compound("UNION ALL", other)
+
+    def union(self, other: Any) -> CTE:
+        return self._compound("UNION", other)
+
+
+class CompoundSelect(ClauseElement):
+    """``SELECT ... UNION [ALL] SELECT ...`` (also EXCEPT, INTERSECT)."""
+
+    __visit_name__ = "compound_select"
+
+    def __init__(self, keyword: str, selects: list[Any]) -> None:
+        self.keyword = keyword
+        self.selects = tuple(selects)
+        self._order_by: tuple[ClauseElement, ...] = ()
+        self._limit: Any = None
+        self._offset: Any = None
+
+    def _copy(self, **changes: Any) -> CompoundSelect:
+        new = object.__new__(CompoundSelect)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
+
+    @property
+    def selected_columns(self) -> list[Any]:
+        return list(self.selects[0].selected_columns)
+
+    def order_by(self, *clauses: Any) -> CompoundSelect:
+        return self._copy(_order_by=self._order_by + tuple(coerce(c) for c in clauses))
+
+    def limit(self, limit: Any) -> CompoundSelect:
+        return self._copy(_limit=_count_bind(limit, "limit"))
+
+    def offset(self, offset: Any) -> CompoundSelect:
+        return self._copy(_offset=_count_bind(offset, "offset"))
+
+    def subquery(self, name: str | None = None) -> Subquery:
+        return Subquery(self, name)
+
+    def cte(self, name: str | None = None, recursive: bool = False) -> CTE:
+        return CTE(self, name, recursive)
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (
+            "compound",
+            self.keyword,
+            tuple(s._key(binds) for s in self.selects),
+            tuple(o._key(binds) for o in self._order_by),
+            self._limit._key(binds) if self._limit is not None else None,
+            self._offset._key(binds) if self._offset is not None else None,
+        )
+
+
+class ScalarSelect(ColumnElement):
+    """``(SELECT x ...)`` used as a value: ``select(...).scalar_subquery()``."""
+
+    __slots__ = ("element", "type")
+    __visit_name__ = "scalar_select"
+
+    def __init__(self, element: Any) -> None:
+        self.element = element
+        columns = element.selected_columns
+        if len(columns) != 1:
+            raise exc.ArgumentError("scalar_subquery() needs a select() of exactly one column")
+        self.type = getattr(columns[0], "type", NullType())
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return ("scalar_select", self.element._key(binds))
+
+
+class Exists(ColumnElement):
+    """``EXISTS (SELECT ...)``."""
+
+    __slots__ = ("element", "type")
+    __visit_name__ = "exists"
+
+    def __init__(self, element: Any) -> None:
+        from ._types import Boolean
+
+        self.element = element
+        self.type = Boolean()
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return ("exists", self.element._key(binds))
+
+
+def exists(element: Any = None) -> Exists:
+    """``exists(select(...))``, or ``select(...).exists()``."""
+    if element is None or not isinstance(element, (Select, CompoundSelect)):
+        element = select(literal_column("1")) if element is None else select(element)
+    return Exists(element)
+
+
+def _compound(keyword: str, *selects: Any) -> CompoundSelect:
+    if len(selects) < 2:
+        raise exc.ArgumentError(f"{keyword.lower()}() needs at least two select()s")
+    return CompoundSelect(keyword, list(selects))
+
+
+def union(*selects: Any) -> CompoundSelect:
+    return _compound("UNION", *selects)
+
+
+def union_all(*selects: Any) -> CompoundSelect:
+    return _compound("UNION ALL", *selects)
+
+
+def except_(*selects: Any) -> CompoundSelect:
+    return _compound("EXCEPT", *selects)
+
+
+def intersect(*selects: Any) -> CompoundSelect:
+    return _compound("INTERSECT", *selects)
