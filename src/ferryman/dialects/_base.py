@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Protocol
 
 from .. import exc
 from ..sql import SQLCompiler, TextClause
-from ..sql._types import TypeDecorator, TypeEngine
+from ..sql._types import Enum, TypeDecorator, TypeEngine
 from ._processors import Processor, check_for, compose, decorated
 
 __all__ = [
@@ -107,6 +107,7 @@ class Dialect:
     supports_savepoints: ClassVar[bool] = True
     supports_returning: ClassVar[bool] = True
     statement_compiler: ClassVar[type[SQLCompiler]] = SQLCompiler
+    supports_native_enum: ClassVar[bool] = False
 
     def __init__(self, paramstyle: str, driver: str) -> None:
         self.paramstyle = paramstyle
@@ -137,6 +138,8 @@ class Dialect:
         if isinstance(type_, TypeDecorator):
             processors = decorated(type_, self, self.bind_processor, self.result_processor)
             return processors[0] if bind else processors[1]  # type: ignore[no-any-return]
+        if isinstance(type_, Enum):
+            return type_.to_db if bind else type_.from_db
         if bind:
             return compose(check_for(type_), self.bind_converter(type_))
         return self.result_converter(type_)
@@ -161,6 +164,10 @@ class Dialect:
 
     def begin_sql(self, isolation_level: str | None) -> str:
         return "BEGIN"
+
+    def has_type_query(self, name: str) -> TextClause:
+        """A query returning a row when the (enum) type exists."""
+        raise exc.InvalidRequestError(f"The {self.name} dialect has no named types")
 
     def has_table_query(self, name: str, schema: str | None) -> TextClause:
         """A query returning a row when the table exists (for ``create_all``)."""

@@ -33,7 +33,7 @@ from ._elements import (
     and_,
 )
 from ._schema import Column, Table
-from ._types import NullType
+from ._types import Enum, NullType
 
 __all__ = ["ExpressionCompiled", "GenericDialect", "SQLCompiler", "compile_element"]
 
@@ -732,15 +732,38 @@ class SQLCompiler:
                 rows.append("(" + ", ".join(rendered) + ")")
             columns += [c for c, _ in self._default_pairs_columns(insert, given)]
             names = ", ".join(self.quote(c.name) for c in columns)
-            return f"INSERT INTO {table} ({names}) VALUES {', '.join(rows)}" + self._returning(
-                insert
-            )
+            text = f"INSERT INTO {table} ({names}) VALUES {', '.join(rows)}"
+            return text + self.on_conflict_clause(insert) + self._returning(insert)
         pairs = self._dml_pairs(insert)
         if not pairs:
-            return f"INSERT INTO {table} {self.empty_insert()}" + self._returning(insert)
-        names = ", ".join(self.quote(c.name) for c, _ in pairs)
-        values = ", ".join(value for _, value in pairs)
-        return f"INSERT INTO {table} ({names}) VALUES ({values})" + self._returning(insert)
+            text = f"INSERT INTO {table} {self.empty_insert()}"
+        else:
+            names = ", ".join(self.quote(c.name) for c, _ in pairs)
+            values = ", ".join(value for _, value in pairs)
+            text = f"INSERT INTO {table} ({names}) VALUES ({values})"
+        return text + self.on_conflict_clause(insert) + self._returning(insert)
+
+    def on_conflict_clause(self, insert: Any) -> str:
+        conflict = getattr(insert, "_on_conflict", None)
+        if conflict is None:
+            return ""
+        action, target, pairs, condition = conflict
+        text = " ON CONFLICT"
+        if target and target[0] == "constraint":
+            text += f" ON CONSTRAINT {self.quote(target[1])}"
+        elif target:
+            text += " (" + ", ".join(self.quote(name) for name in target) + ")"
+        if action == "nothing":
+            return text + " DO NOTHING"
+        sets = ", ".join(
+            f"{self.quote(column.name)} = "
+            + self.process(value, name_hint=column.name, label=_label(column))
+            for column, value in pairs
+        )
+        text += f" DO UPDATE SET {sets}"
+        if condition is not None:
+            text += " WHERE " + self.process(condition)
+        return text
 
     def _default_pairs_columns(self, stmt: Any, given: set[str]) -> list[tuple[Column, Any]]:
         return [
@@ -822,8 +845,15 @@ class SQLCompiler:
             line = self.constraint_ddl(constraint)
             if line:
                 lines.append(line)
+        for column in table.c:  # an enum without a native type: a CHECK keeps it honest
+            if isinstance(column.type, Enum) and not self._native_enum(column.type):
+                allowed = ", ".join(self.render_literal(v) for v in column.type.enums)
+                lines.append(f"CHECK ({self.quote(column.name)} IN ({allowed}))")
         body = ",\n\t".join(lines)
         return f"CREATE TABLE {self.table_name(table)} (\n\t{body}\n)"
+
+    def _native_enum(self, type_: Enum) -> bool:
+        return bool(getattr(self.dialect, "supports_native_enum", False) and type_.native_enum)
 
     def _inline_primary_key(self, table: Table) -> bool:
         return False

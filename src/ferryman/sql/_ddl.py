@@ -15,6 +15,7 @@ from typing import Any
 from .. import exc
 from ._elements import BindParameter, ClauseElement
 from ._schema import MetaData, Table, constraint_name
+from ._types import Enum
 
 __all__ = [
     "AddConstraint",
@@ -57,6 +58,19 @@ class AddConstraint(_DDLElement):
 
 class DropConstraint(_DDLElement):
     __visit_name__ = "drop_constraint"
+
+
+class CreateEnumType(_DDLElement):
+    """``CREATE TYPE name AS ENUM (...)`` (PostgreSQL)."""
+
+    __visit_name__ = "create_enum_type"
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (self.__visit_name__, self.element._key())
+
+
+class DropEnumType(CreateEnumType):
+    __visit_name__ = "drop_enum_type"
 
 
 class CreateIndex(_DDLElement):
@@ -116,6 +130,24 @@ def _has_table(conn: Any, table: Table) -> bool:
     return conn.execute(query).first() is not None
 
 
+def _native_enums(conn: Any, tables: list[Table]) -> list[Enum]:
+    """The distinct native enum types the tables use (PostgreSQL)."""
+    if not getattr(conn.dialect, "supports_native_enum", False):
+        return []
+    found: dict[str, Enum] = {}
+    for table in tables:
+        for column in table.c:
+            type_ = column.type
+            if isinstance(type_, Enum) and type_.native_enum:
+                type_.ddl(conn.dialect.name)  # raises for an unnamed enum
+                found.setdefault(type_.name or "", type_)
+    return list(found.values())
+
+
+def _has_type(conn: Any, type_: Enum) -> bool:
+    return conn.execute(conn.dialect.has_type_query(type_.name)).first() is not None
+
+
 def _run(metadata: MetaData, bind: Any, tables: Any, checkfirst: bool, create: bool) -> None:
     conn, manager = _connection(bind)
     try:
@@ -140,7 +172,11 @@ def _run(metadata: MetaData, bind: Any, tables: Any, checkfirst: bool, create: b
                     f"A use_alter=True foreign key of table {table.name!r} needs a "
                     "name (ForeignKey(..., name=...)) or a MetaData naming convention for 'fk'"
                 )
+        enums = _native_enums(conn, ordered)
         if create:
+            for type_ in enums:
+                if not checkfirst or not _has_type(conn, type_):
+                    conn.execute(CreateEnumType(type_))
             created = []
             for table in ordered:
                 if checkfirst and _has_table(conn, table):
@@ -159,6 +195,9 @@ def _run(metadata: MetaData, bind: Any, tables: Any, checkfirst: bool, create: b
                     conn.execute(DropConstraint(constraint))
             for table in existing:
                 conn.execute(DropTable(table))
+            for type_ in enums:
+                if not checkfirst or _has_type(conn, type_):
+                    conn.execute(DropEnumType(type_))
     except BaseException as err:
         if manager is not None:
             manager.__exit__(type(err), err, err.__traceback__)

@@ -14,7 +14,16 @@ from .. import exc
 from ._elements import BindParameter, ClauseElement, coerce
 from ._schema import Column, Table
 
-__all__ = ["Delete", "Insert", "Update", "delete", "insert", "update"]
+__all__ = [
+    "Delete",
+    "Insert",
+    "Update",
+    "UpsertInsert",
+    "delete",
+    "insert",
+    "update",
+    "upsert_insert",
+]
 
 
 class _DML(ClauseElement):
@@ -130,3 +139,78 @@ def update(table: Any) -> Update:
 
 def delete(table: Any) -> Delete:
     return Delete(table)
+
+
+class UpsertInsert(Insert):
+    """``INSERT ... ON CONFLICT`` (PostgreSQL, SQLite): what to do when the row exists.
+
+    Made by ``ferryman.dialects.postgresql.insert`` / ``ferryman.dialects.sqlite.insert``.
+    """
+
+    def __init__(self, table: Any) -> None:
+        super().__init__(table)
+        self._on_conflict: tuple[Any, ...] | None = None
+
+    @property
+    def excluded(self) -> Any:
+        """The row that was proposed for insertion: ``stmt.excluded.name``."""
+        from ._selectable import Excluded
+
+        return Excluded(self.table).c
+
+    def _target(self, index_elements: Any, constraint: Any) -> tuple[Any, ...]:
+        if constraint is not None:
+            name = constraint if isinstance(constraint, str) else getattr(constraint, "name", None)
+            if not name:
+                raise exc.ArgumentError("on_conflict constraint= takes a constraint name")
+            return ("constraint", name)
+        if index_elements is None:
+            return ()
+        return tuple(self._column(element).name for element in index_elements)
+
+    def on_conflict_do_nothing(self, index_elements: Any = None, constraint: Any = None) -> Any:
+        """``ON CONFLICT [(columns)] DO NOTHING``."""
+        return self._copy(
+            _on_conflict=("nothing", self._target(index_elements, constraint), (), None)
+        )
+
+    def on_conflict_do_update(
+        self,
+        index_elements: Any = None,
+        constraint: Any = None,
+        set_: Any = None,
+        where: Any = None,
+    ) -> Any:
+        """``ON CONFLICT (columns) DO UPDATE SET ... [WHERE ...]``; ``set_`` maps columns
+        to values or expressions such as ``stmt.excluded.name``."""
+        if not set_:
+            raise exc.ArgumentError("on_conflict_do_update() needs set_={column: value, ...}")
+        if index_elements is None and constraint is None:
+            raise exc.ArgumentError(
+                "on_conflict_do_update() needs index_elements=[...] or constraint=... to say "
+                "which conflict it handles"
+            )
+        pairs = self._pairs(dict(set_))
+        condition = coerce(where) if where is not None else None
+        target = self._target(index_elements, constraint)
+        return self._copy(_on_conflict=("update", target, pairs, condition))
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        key = super()._key(binds)
+        if self._on_conflict is None:
+            return key
+        action, target, pairs, condition = self._on_conflict
+        extra = (
+            action,
+            target,
+            tuple((c, v._key(binds)) for c, v in pairs),
+            condition._key(binds) if condition is not None else None,
+        )
+        return (key, extra)
+
+
+def upsert_insert(table: Any) -> UpsertInsert:
+    """``insert(t).values(...).on_conflict_do_update(index_elements=[t.c.id],
+    set_={"name": stmt.excluded.name})`` and ``on_conflict_do_nothing()``: the
+    ``insert`` of ``ferryman.dialects.postgresql`` and ``ferryman.dialects.sqlite``."""
+    return UpsertInsert(table)

@@ -441,6 +441,19 @@ class Alias(_Derived):
     __visit_name__ = "alias"
 
 
+class Excluded(Alias):
+    """``excluded``: the row an ``INSERT ... ON CONFLICT DO UPDATE`` proposed."""
+
+    def __init__(self, table: Any) -> None:
+        super().__init__(table, "excluded")
+
+    def _identity(self) -> Any:
+        return ("excluded", self.element)
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return self._identity()
+
+
 class CTE(_Derived):
     """``WITH name AS (SELECT ...)``: from ``select(...).cte()``; ``recursive=True`` and
     ``cte.union_all(select(...))`` for a recursive one."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import enum
 import uuid
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "Date",
     "DateTime",
     "Double",
+    "Enum",
     "Float",
     "Integer",
     "Interval",
@@ -195,6 +197,72 @@ class Uuid(TypeEngine):
 
     def ddl(self, dialect: str) -> str:
         return "UUID" if dialect == "postgresql" else "CHAR(32)"
+
+
+class Enum(String):
+    """One of a fixed set of values: ``Enum(MyPythonEnum)`` (stores member names,
+    returns members) or ``Enum("draft", "published", name="status")``.
+
+    A native ``CREATE TYPE ... AS ENUM`` on PostgreSQL (``create_all`` creates and
+    drops it; it needs a ``name``), ``VARCHAR`` with a CHECK constraint elsewhere
+    or with ``native_enum=False``.
+    """
+
+    def __init__(
+        self,
+        *enums: Any,
+        name: str | None = None,
+        native_enum: bool = True,
+        length: int | None = None,
+    ) -> None:
+        if len(enums) == 1 and isinstance(enums[0], type) and issubclass(enums[0], enum.Enum):
+            self.enum_class: type[enum.Enum] | None = enums[0]
+            values = [member.name for member in enums[0]]
+            name = name or enums[0].__name__.lower()
+        else:
+            self.enum_class = None
+            values = list(enums)
+        if not values or not all(isinstance(v, str) for v in values):
+            raise exc.ArgumentError("Enum() needs a Python Enum class or one or more strings")
+        self.enums = tuple(values)
+        self.name = name
+        self.native_enum = native_enum
+        super().__init__(length or max(len(v) for v in values))
+
+    def ddl(self, dialect: str) -> str:
+        if dialect == "postgresql" and self.native_enum:
+            if not self.name:
+                raise exc.ArgumentError(
+                    f"Enum{self.enums} needs a name= to be a PostgreSQL type "
+                    "(or native_enum=False)"
+                )
+            return '"' + self.name.replace('"', '""') + '"'
+        return f"VARCHAR({self.length})"
+
+    def to_db(self, value: Any) -> str:
+        if self.enum_class is not None and isinstance(value, self.enum_class):
+            return value.name
+        if isinstance(value, str) and value in self.enums:
+            return value
+        raise ValueError(f"{value!r} is not one of {list(self.enums)}")
+
+    def from_db(self, value: Any) -> Any:
+        if self.enum_class is not None and isinstance(value, str):
+            return self.enum_class[value]
+        return value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Enum) and (self.enums, self.name, self.native_enum) == (
+            other.enums,
+            other.name,
+            other.native_enum,
+        )
+
+    def __hash__(self) -> int:
+        return hash((Enum, self.enums, self.name))
+
+    def _key(self) -> tuple[Any, ...]:
+        return (Enum, self.enums, self.name, self.native_enum)
 
 
 class TypeDecorator(TypeEngine):

@@ -36,7 +36,15 @@ _SERIAL: dict[type, str] = {
 
 
 class PGCompiler(SQLCompiler):
-    """PostgreSQL's flavour: an integer primary key is a SERIAL."""
+    """PostgreSQL's flavour: an integer primary key is a SERIAL; native enum types."""
+
+    def visit_create_enum_type(self, create: Any, **kw: Any) -> str:
+        type_ = create.element
+        labels = ", ".join(self.render_literal(value) for value in type_.enums)
+        return f"CREATE TYPE {type_.ddl(self.dialect.name)} AS ENUM ({labels})"
+
+    def visit_drop_enum_type(self, drop: Any, **kw: Any) -> str:
+        return f"DROP TYPE {drop.element.ddl(self.dialect.name)}"
 
     def column_type(self, column: Column) -> str:
         table = column.table
@@ -60,6 +68,12 @@ class PGDialect(Dialect):
     )
 
     statement_compiler: ClassVar[type[SQLCompiler]] = PGCompiler
+    supports_native_enum: ClassVar[bool] = True
+
+    def has_type_query(self, name: str) -> TextClause:
+        return text("SELECT typname FROM pg_catalog.pg_type WHERE typname = :name").bindparams(
+            name=name
+        )
 
     def begin_sql(self, isolation_level: str | None) -> str:
         if isolation_level is None or isolation_level == "AUTOCOMMIT":
