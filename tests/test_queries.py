@@ -174,3 +174,59 @@ async def test_case_and_window_functions(company: Any) -> None:
 async def test_aggregate_filter(company: Any) -> None:
     stmt = select(func.count().label("all"), func.count().filter(tasks.c.done == 1).label("done"))
     assert await rows(company, stmt) == [(4, 3)]
+
+
+async def test_insert_from_select_and_update_from(company: Any, backend: str) -> None:
+    from ferryman import delete, exc, tuple_, type_coerce, update
+
+    meta = MetaData()
+    archive = Table(
+        "q_archive",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20)),
+    )
+    async with company.begin() as conn:
+        await conn.run_sync(meta.drop_all)
+        await conn.run_sync(meta.create_all)
+        copy = insert(archive).from_select(
+            ["id", "name"], select(staff.c.id, staff.c.name).where(staff.c.salary < 150)
+        )
+        await conn.execute(copy)
+        copied = select(archive.c.name).order_by(archive.c.id)
+        assert (await conn.execute(copied)).scalars().all() == ["dev", "intern"]
+        # UPDATE ... FROM another table
+        renamed = update(archive).values(name=staff.c.name + "!").where(archive.c.id == staff.c.id)
+        await conn.execute(renamed)
+        names = (await conn.execute(select(archive.c.name).order_by(archive.c.id))).scalars()
+        assert names.all() == ["dev!", "intern!"]
+        # a scalar subquery in the WHERE of an UPDATE
+        last_owner = select(func.max(tasks.c.owner_id)).scalar_subquery()
+        await conn.execute(update(archive).where(archive.c.id == last_owner).values(name="last"))
+        last = select(archive.c.name).where(archive.c.id == 4)
+        assert (await conn.execute(last)).scalar() == "last"
+        # row values
+        pairs = select(staff.c.name).where(
+            tuple_(staff.c.id, staff.c.boss_id).in_([(2, 1), (3, 2), (9, 9)])
+        )
+        assert sorted((await conn.execute(pairs)).scalars().all()) == ["cto", "dev"]
+        coerced = select(type_coerce(staff.c.salary, String()).label("s")).where(staff.c.id == 1)
+        assert (await conn.execute(coerced)).scalar() in (300, "300")
+        multi = delete(archive).where(archive.c.id == staff.c.id, staff.c.name == "dev")
+        if backend == "sqlite":
+            with pytest.raises(exc.ArgumentError, match="subquery"):
+                await conn.execute(multi)
+        else:
+            assert (await conn.execute(multi)).rowcount == 1
+        await conn.run_sync(meta.drop_all)
+
+
+def test_ordered_values_and_within_group_sql() -> None:
+    from ferryman import update
+
+    stmt = update(staff).ordered_values((staff.c.salary, 1), (staff.c.name, "x"))
+    assert str(stmt) == "UPDATE q_staff SET salary = :salary_1, name = :name_1"
+    median = func.percentile_cont(0.5).within_group(staff.c.salary)
+    assert str(select(median)) == (
+        "SELECT percentile_cont(:param_1) WITHIN GROUP (ORDER BY q_staff.salary) FROM q_staff"
+    )

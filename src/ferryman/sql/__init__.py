@@ -27,6 +27,8 @@ from ._elements import (
     not_,
     null,
     or_,
+    tuple_,
+    type_coerce,
 )
 from ._schema import (
     CheckConstraint,
@@ -117,6 +119,8 @@ __all__ = [
     "or_",
     "select",
     "text",
+    "tuple_",
+    "type_coerce",
     "union",
     "union_all",
     "update",

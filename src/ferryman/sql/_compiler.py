@@ -241,12 +241,18 @@ class ExpressionCompiled:
                 if not items:
                     sql.append(empty)
                     continue
-                marks = [
-                    _placeholder(self.paramstyle, len(flat) + i + 1, "p")
-                    for i in range(len(items))
-                ]
-                sql.append("(" + ", ".join(marks) + ")")
-                flat.extend(items)
+                groups = []
+                for item in items:
+                    if isinstance(item, tuple):  # a row value: tuple_(a, b).in_([(1, 2)])
+                        marks = []
+                        for part in item:
+                            flat.append(part)
+                            marks.append(_placeholder(self.paramstyle, len(flat), "p"))
+                        groups.append("(" + ", ".join(marks) + ")")
+                    else:
+                        flat.append(item)
+                        groups.append(_placeholder(self.paramstyle, len(flat), "p"))
+                sql.append("(" + ", ".join(groups) + ")")
             else:
                 flat.append(value)
                 sql.append(_placeholder(self.paramstyle, len(flat), "p"))
@@ -554,6 +560,16 @@ class SQLCompiler:
     def visit_cast(self, cast: Cast, **kw: Any) -> str:
         return f"CAST({self.process(cast.element, **kw)} AS {cast.type.ddl(self.dialect.name)})"
 
+    def visit_tuple(self, element: Any, **kw: Any) -> str:
+        return "(" + ", ".join(self.process(c, **kw) for c in element.clauses) + ")"
+
+    def visit_type_coerce(self, element: Any, **kw: Any) -> str:
+        return self.process(element.element, **kw)
+
+    def visit_within_group(self, element: Any, **kw: Any) -> str:
+        order = ", ".join(self.process(o) for o in element.order_by)
+        return f"{self.process(element.element)} WITHIN GROUP (ORDER BY {order})"
+
     def visit_case(self, case: Any, **kw: Any) -> str:
         text = "CASE"
         if case.value is not None:
@@ -721,6 +737,11 @@ class SQLCompiler:
 
     def visit_insert(self, insert: Any, **kw: Any) -> str:
         table = self.table_name(insert.table)
+        if insert._from_select is not None:
+            columns, select = insert._from_select
+            names = ", ".join(self.quote(c.name) for c in columns)
+            text = f"INSERT INTO {table} ({names}) {self._detached(select)}"
+            return text + self.on_conflict_clause(insert) + self._returning(insert)
         if insert._multi:
             columns = [c for c, _ in insert._multi[0]]
             given = {c.name for c in columns}
@@ -816,17 +837,46 @@ class SQLCompiler:
             raise exc.ArgumentError(
                 "update() needs values: .values(name=...) or parameters at execute()"
             )
-        sets = ", ".join(f"{self.quote(c.name)} = {v}" for c, v in pairs)
-        text = f"UPDATE {self.table_name(update.table)} SET {sets}"
-        if update._where:
-            text += " WHERE " + self.process(and_(*update._where))
+        extra = self._extra_froms(update)
+        self._from_stack.append({id(update.table), *(id(t) for t in extra)})
+        try:
+            sets = ", ".join(f"{self.quote(c.name)} = {v}" for c, v in pairs)
+            text = f"UPDATE {self.table_name(update.table)} SET {sets}"
+            if extra:
+                text += " FROM " + ", ".join(self.process(t) for t in extra)
+            if update._where:
+                text += " WHERE " + self.process(and_(*update._where))
+        finally:
+            self._from_stack.pop()
         return text + self._returning(update)
 
+    def _extra_froms(self, stmt: Any) -> list[Any]:
+        """Other tables an UPDATE / DELETE refers to (outside subqueries)."""
+        from ._selectable import _referenced_tables
+
+        found: list[Any] = []
+        elements = [*stmt._where, *(value for _, value in stmt._values)]
+        for element in elements:
+            for table in _referenced_tables(element):
+                if table is not stmt.table and all(table is not f for f in found):
+                    found.append(table)
+        return found
+
     def visit_delete(self, delete: Any, **kw: Any) -> str:
-        text = f"DELETE FROM {self.table_name(delete.table)}"
-        if delete._where:
-            text += " WHERE " + self.process(and_(*delete._where))
+        extra = self._extra_froms(delete)
+        self._from_stack.append({id(delete.table), *(id(t) for t in extra)})
+        try:
+            text = f"DELETE FROM {self.table_name(delete.table)}"
+            if extra:
+                text += self.delete_using(extra)
+            if delete._where:
+                text += " WHERE " + self.process(and_(*delete._where))
+        finally:
+            self._from_stack.pop()
         return text + self._returning(delete)
+
+    def delete_using(self, tables: list[Any]) -> str:
+        return " USING " + ", ".join(self.process(t) for t in tables)
 
     # -- DDL --
 

@@ -39,6 +39,7 @@ class _DML(ClauseElement):
         self._multi: tuple[tuple[tuple[Column, ClauseElement], ...], ...] = ()
         self._where: tuple[ClauseElement, ...] = ()
         self._returning: tuple[Any, ...] = ()
+        self._from_select: tuple[tuple[Column, ...], Any] | None = None
 
     def _copy(self, **changes: Any) -> Any:
         new = object.__new__(type(self))
@@ -91,6 +92,29 @@ class _DML(ClauseElement):
         merged.update(self._pairs(values))
         return self._copy(_values=tuple(merged.items()))
 
+    def ordered_values(self, *pairs: tuple[Any, Any]) -> Any:
+        """``values()`` in this order: ``ordered_values((t.c.b, 1), (t.c.a, 2))``."""
+        values: dict[Any, Any] = {}
+        for pair in pairs:
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise exc.ArgumentError(
+                    f"ordered_values() takes (column, value) pairs, not {pair!r}"
+                )
+            values[pair[0]] = pair[1]
+        return self.values(values)
+
+    def from_select(self, names: Any, select: Any) -> Any:
+        """``INSERT INTO t (a, b) SELECT ...``."""
+        if not isinstance(self, Insert):
+            raise exc.ArgumentError("Only insert() has from_select()")
+        columns = tuple(self._column(name) for name in names)
+        if len(columns) != len(select.selected_columns):
+            raise exc.ArgumentError(
+                f"from_select() names {len(columns)} columns but the select() has "
+                f"{len(select.selected_columns)}"
+            )
+        return self._copy(_from_select=(columns, select))
+
     def where(self, *conditions: Any) -> Any:
         if isinstance(self, Insert):
             raise exc.ArgumentError("insert() has no WHERE clause")
@@ -113,6 +137,9 @@ class _DML(ClauseElement):
             tuple(tuple((c, v._key(binds)) for c, v in row) for row in self._multi),
             tuple(w._key(binds) for w in self._where),
             tuple(r._key(binds) for r in self._returning),
+            (self._from_select[0], self._from_select[1]._key(binds))
+            if self._from_select is not None
+            else None,
         )
 
 

@@ -38,7 +38,10 @@ __all__ = [
     "Label",
     "Null",
     "Over",
+    "Tuple",
+    "TypeCoerce",
     "UnaryExpression",
+    "WithinGroup",
     "and_",
     "asc",
     "bindparam",
@@ -51,6 +54,8 @@ __all__ = [
     "not_",
     "null",
     "or_",
+    "tuple_",
+    "type_coerce",
 ]
 
 
@@ -536,6 +541,10 @@ class Function(ColumnElement):
         """A window function: ``func.row_number().over(partition_by=..., order_by=...)``."""
         return Over(self, partition_by, order_by)
 
+    def within_group(self, *order_by: Any) -> WithinGroup:
+        """An ordered-set aggregate: ``func.percentile_cont(0.5).within_group(t.c.x)``."""
+        return WithinGroup(self, order_by)
+
     def filter(self, *criteria: Any) -> FunctionFilter:
         """An aggregate over some rows only: ``func.count().filter(t.c.done == True)``."""
         return FunctionFilter(self, criteria)
@@ -582,6 +591,63 @@ class FunctionFilter(ColumnElement):
 
     def over(self, partition_by: Any = None, order_by: Any = None) -> Over:
         return Over(self, partition_by, order_by)  # type: ignore[arg-type]
+
+
+class Tuple(ColumnElement):
+    """``(a, b)``: a row value, e.g. ``tuple_(t.c.a, t.c.b).in_([(1, 2), (3, 4)])``."""
+
+    __slots__ = ("clauses", "type")
+    __visit_name__ = "tuple"
+
+    def __init__(self, *clauses: Any) -> None:
+        self.clauses = tuple(coerce(c) for c in clauses)
+        self.type = NullType()
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return ("tuple", tuple(c._key(binds) for c in self.clauses))
+
+
+def tuple_(*clauses: Any) -> Tuple:
+    return Tuple(*clauses)
+
+
+class TypeCoerce(ColumnElement):
+    """An expression read and bound as another type, without a CAST in the SQL."""
+
+    __slots__ = ("element", "type")
+    __visit_name__ = "type_coerce"
+
+    def __init__(self, element: Any, type_: Any) -> None:
+        self.type = to_instance(type_)
+        self.element = coerce(element, self.type)
+
+    @property
+    def name(self) -> Any:
+        return getattr(self.element, "name", None)
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return ("type_coerce", self.type._key(), self.element._key(binds))
+
+
+def type_coerce(expression: Any, type_: Any) -> TypeCoerce:
+    return TypeCoerce(expression, type_)
+
+
+class WithinGroup(ColumnElement):
+    __slots__ = ("element", "order_by", "type")
+    __visit_name__ = "within_group"
+
+    def __init__(self, element: Function, order_by: Any) -> None:
+        self.element = element
+        self.order_by = tuple(coerce(o) for o in order_by)
+        self.type = element.type
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (
+            "within_group",
+            self.element._key(binds),
+            tuple(o._key(binds) for o in self.order_by),
+        )
 
 
 class Case(ColumnElement):

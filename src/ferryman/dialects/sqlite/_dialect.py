@@ -98,6 +98,13 @@ class SQLiteCompiler(SQLCompiler):
             return " LIMIT -1 OFFSET " + self.process(select._offset)
         return super().limit_clause(select)
 
+    def delete_using(self, tables: list[Any]) -> str:
+        names = ", ".join(t.name for t in tables)
+        raise exc.ArgumentError(
+            f"SQLite can't DELETE with other tables in the statement ({names}); use a "
+            "subquery: .where(t.c.id.in_(select(...)))"
+        )
+
     def for_update_clause(self, options: dict[str, Any]) -> str:
         return ""  # SQLite locks the whole database; there is nothing to add
 
