@@ -308,3 +308,46 @@ async def test_foreign_key_cycle_with_use_alter(engine: Any, backend: str) -> No
             async with conn.begin_nested():
                 await conn.execute(update(a).values(b_id=99))
         await conn.run_sync(meta.drop_all)
+
+
+async def test_sequences_identity_comments_and_schemas(engine: Any, backend: str) -> None:
+    from ferryman import Identity, Sequence
+
+    schema = "ferryman_schema_test" if backend == "postgresql" else None
+    meta = MetaData(schema=schema)
+    parents = Table(
+        "ex_parents",
+        meta,
+        Column("id", Integer, Identity(start=100), primary_key=True),
+        Column("name", String(20), comment="what it is called"),
+        comment="parents of things",
+    )
+    kids = Table(
+        "ex_kids",
+        meta,
+        Column("id", Integer, Sequence("ex_kids_seq", start=500, schema=schema), primary_key=True),
+        Column("parent_id", ForeignKey(parents.c.id)),
+    )
+    async with engine.begin() as conn:
+        if schema:
+            await conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        await conn.run_sync(meta.drop_all)
+        await conn.run_sync(meta.create_all)
+        parent = (
+            await conn.execute(insert(parents).values(name="p").returning(parents.c.id))
+        ).scalar_one()
+        kid = (
+            await conn.execute(insert(kids).values(parent_id=parent).returning(kids.c.id))
+        ).scalar_one()
+        if backend == "postgresql":
+            assert (parent, kid) == (100, 500)
+            comment = await conn.execute(
+                text("SELECT obj_description(CAST(:t AS regclass))"),
+                {"t": f"{schema}.ex_parents"},
+            )
+            assert comment.scalar() == "parents of things"
+        joined = select(kids.c.id, parents.c.name).join(parents)
+        assert (await conn.execute(joined)).one() == (kid, "p")
+        await conn.run_sync(meta.drop_all)
+        if schema:
+            await conn.exec_driver_sql(f"DROP SCHEMA {schema}")

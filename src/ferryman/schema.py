@@ -6,9 +6,11 @@ from .sql._schema import (
     Column,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Index,
     MetaData,
     PrimaryKeyConstraint,
+    Sequence,
     Table,
     UniqueConstraint,
 )
@@ -22,9 +24,11 @@ __all__ = [
     "DropTable",
     "ForeignKey",
     "ForeignKeyConstraint",
+    "Identity",
     "Index",
     "MetaData",
     "PrimaryKeyConstraint",
+    "Sequence",
     "Table",
     "UniqueConstraint",
 ]

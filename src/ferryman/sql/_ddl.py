@@ -73,6 +73,29 @@ class DropEnumType(CreateEnumType):
     __visit_name__ = "drop_enum_type"
 
 
+class CreateSequence(_DDLElement):
+    __visit_name__ = "create_sequence"
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (
+            self.__visit_name__,
+            self.element.name,
+            self.element.schema,
+            self.element.start,
+            self.element.increment,
+        )
+
+
+class DropSequence(CreateSequence):
+    __visit_name__ = "drop_sequence"
+
+
+class SetComment(_DDLElement):
+    """``COMMENT ON TABLE / COLUMN ... IS '...'`` (PostgreSQL)."""
+
+    __visit_name__ = "set_comment"
+
+
 class CreateIndex(_DDLElement):
     __visit_name__ = "create_index"
 
@@ -144,6 +167,12 @@ def _native_enums(conn: Any, tables: list[Table]) -> list[Enum]:
     return list(found.values())
 
 
+def _sequences(conn: Any, tables: list[Table]) -> list[Any]:
+    if not getattr(conn.dialect, "supports_sequences", False):
+        return []
+    return [c.sequence for t in tables for c in t.c if c.sequence is not None]
+
+
 def _has_type(conn: Any, type_: Enum) -> bool:
     return conn.execute(conn.dialect.has_type_query(type_.name)).first() is not None
 
@@ -173,10 +202,13 @@ def _run(metadata: MetaData, bind: Any, tables: Any, checkfirst: bool, create: b
                     "name (ForeignKey(..., name=...)) or a MetaData naming convention for 'fk'"
                 )
         enums = _native_enums(conn, ordered)
+        sequences = _sequences(conn, ordered)
         if create:
             for type_ in enums:
                 if not checkfirst or not _has_type(conn, type_):
                     conn.execute(CreateEnumType(type_))
+            for sequence in sequences:
+                conn.execute(CreateSequence(sequence))
             created = []
             for table in ordered:
                 if checkfirst and _has_table(conn, table):
@@ -185,6 +217,10 @@ def _run(metadata: MetaData, bind: Any, tables: Any, checkfirst: bool, create: b
                 created.append(table)
                 for index in table.indexes:
                     conn.execute(CreateIndex(index))
+                if getattr(conn.dialect, "supports_comments", False):
+                    for item in (table, *table.c):
+                        if item.comment:
+                            conn.execute(SetComment(item))
             for table, constraint in deferred:
                 if table in created:
                     conn.execute(AddConstraint(constraint))
@@ -198,6 +234,8 @@ def _run(metadata: MetaData, bind: Any, tables: Any, checkfirst: bool, create: b
             for type_ in enums:
                 if not checkfirst or _has_type(conn, type_):
                     conn.execute(DropEnumType(type_))
+            for sequence in sequences:
+                conn.execute(DropSequence(sequence))
     except BaseException as err:
         if manager is not None:
             manager.__exit__(type(err), err, err.__traceback__)

@@ -38,6 +38,49 @@ _SERIAL: dict[type, str] = {
 class PGCompiler(SQLCompiler):
     """PostgreSQL's flavour: an integer primary key is a SERIAL; native enum types."""
 
+    def column_ddl(self, column: Column) -> str:
+        text = super().column_ddl(column)
+        identity = column.identity
+        if identity is not None:
+            kind = "ALWAYS" if identity.always else "BY DEFAULT"
+            options = []
+            if identity.start is not None:
+                options.append(f"START WITH {int(identity.start)}")
+            if identity.increment is not None:
+                options.append(f"INCREMENT BY {int(identity.increment)}")
+            text += f" GENERATED {kind} AS IDENTITY"
+            if options:
+                text += " (" + " ".join(options) + ")"
+        elif column.sequence is not None and column.server_default is None:
+            name = self.sequence_name(column.sequence)
+            text += f" DEFAULT nextval({self.render_literal(name)})"
+        return text
+
+    def sequence_name(self, sequence: Any) -> str:
+        name = self.quote(sequence.name)
+        return f"{self.quote(sequence.schema)}.{name}" if sequence.schema else name
+
+    def visit_create_sequence(self, create: Any, **kw: Any) -> str:
+        sequence = create.element
+        text = f"CREATE SEQUENCE IF NOT EXISTS {self.sequence_name(sequence)}"
+        if sequence.start is not None:
+            text += f" START WITH {int(sequence.start)}"
+        if sequence.increment is not None:
+            text += f" INCREMENT BY {int(sequence.increment)}"
+        return text
+
+    def visit_drop_sequence(self, drop: Any, **kw: Any) -> str:
+        return f"DROP SEQUENCE IF EXISTS {self.sequence_name(drop.element)}"
+
+    def visit_set_comment(self, comment: Any, **kw: Any) -> str:
+        target = comment.element
+        if isinstance(target, Column):
+            assert target.table is not None
+            what = f"COLUMN {self.table_name(target.table)}.{self.quote(target.name)}"
+        else:
+            what = f"TABLE {self.table_name(target)}"
+        return f"COMMENT ON {what} IS {self.render_literal(target.comment)}"
+
     def visit_create_enum_type(self, create: Any, **kw: Any) -> str:
         type_ = create.element
         labels = ", ".join(self.render_literal(value) for value in type_.enums)
@@ -50,6 +93,8 @@ class PGCompiler(SQLCompiler):
         table = column.table
         if (
             table is not None
+            and column.identity is None
+            and column.sequence is None
             and table.primary_key.columns == [column]
             and column.autoincrement in ("auto", True)
             and column.server_default is None
@@ -69,6 +114,8 @@ class PGDialect(Dialect):
 
     statement_compiler: ClassVar[type[SQLCompiler]] = PGCompiler
     supports_native_enum: ClassVar[bool] = True
+    supports_sequences: ClassVar[bool] = True
+    supports_comments: ClassVar[bool] = True
 
     def has_type_query(self, name: str) -> TextClause:
         return text("SELECT typname FROM pg_catalog.pg_type WHERE typname = :name").bindparams(
