@@ -7,6 +7,7 @@ fetch.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -89,6 +90,7 @@ class AiosqliteDriver:
     @staticmethod
     async def connect(params: dict[str, Any]) -> AiosqliteConnection:
         database, kwargs = connect_args(params)
+        thread = None
         try:
             pending = aiosqlite.connect(database, **kwargs)
             # A program that ends without closing its engine must still exit: the
@@ -100,6 +102,10 @@ class AiosqliteDriver:
             raw = await pending
             await raw.execute("PRAGMA foreign_keys = ON")
         except _ERRORS as err:
+            if thread is not None and thread.is_alive():
+                # aiosqlite stops its worker on a failed connect; let it finish while
+                # this loop runs (it reports back to the loop, which may close soon).
+                await asyncio.get_running_loop().run_in_executor(None, thread.join, 5)
             raise translate_error(err) from err
         return AiosqliteConnection(raw)
 
