@@ -188,3 +188,43 @@ async def test_wrong_type_names_the_column(
             await conn.execute(update(things).values({column: value}))
         with pytest.raises(exc.StatementError, match=f"column ty_things.{column}"):
             await conn.execute(insert(things), [{column: value}])
+
+
+async def test_json_index_and_path_operators(engine: Any) -> None:
+    meta = MetaData()
+    docs = Table(
+        "ty_docs",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("doc", JSON),
+    )
+    document = {"name": "Ada", "age": 36, "tags": ["x", "y"], "meta": {"ok": True, "n": 2.5}}
+    async with engine.begin() as conn:
+        await conn.run_sync(meta.drop_all)
+        await conn.run_sync(meta.create_all)
+        await conn.execute(insert(docs).values(id=1, doc=document))
+        await conn.execute(insert(docs).values(id=2, doc={"name": "Bob", "age": 7}))
+        doc = docs.c.doc
+        row = (
+            await conn.execute(
+                select(
+                    doc["name"],
+                    doc["name"].as_string(),
+                    doc["age"].as_integer(),
+                    doc["tags"],
+                    doc[("tags", 1)].as_string(),
+                    doc[("meta", "n")].as_float(),
+                    doc["meta"],
+                ).where(docs.c.id == 1)
+            )
+        ).one()
+        assert tuple(row) == ("Ada", "Ada", 36, ["x", "y"], "y", 2.5, {"ok": True, "n": 2.5})
+        adults = select(docs.c.id).where(doc["age"].as_integer() >= 18)
+        assert (await conn.execute(adults)).scalars().all() == [1]
+        named = select(docs.c.id).where(doc["name"].as_string() == "Bob")
+        assert (await conn.execute(named)).scalars().all() == [2]
+        missing = select(doc["nope"].as_string()).where(docs.c.id == 2)
+        assert (await conn.execute(missing)).scalar() is None
+        await conn.run_sync(meta.drop_all)
+    with pytest.raises(exc.ArgumentError, match="Only JSON"):
+        docs.c.id["x"]

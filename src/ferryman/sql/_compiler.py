@@ -560,6 +560,24 @@ class SQLCompiler:
     def visit_cast(self, cast: Cast, **kw: Any) -> str:
         return f"CAST({self.process(cast.element, **kw)} AS {cast.type.ddl(self.dialect.name)})"
 
+    _JSON_CASTS = {"integer": "INTEGER", "float": "DOUBLE PRECISION", "boolean": "BOOLEAN"}
+
+    def visit_json_index(self, element: Any, **kw: Any) -> str:
+        """PostgreSQL: ``doc -> 'key'``, ``doc ->> 'key'``, ``doc #> '{a,0}'``."""
+        document = self._operand(element.element, "->")
+        text = element.kind != "json"
+        if element.path:
+            key = f"CAST({self.process(element.index)} AS TEXT[])"
+            operator = "#>>" if text else "#>"
+        else:
+            cast = "INTEGER" if element.int_key else "TEXT"
+            key = f"CAST({self.process(element.index)} AS {cast})"
+            operator = "->>" if text else "->"
+        rendered = f"({document} {operator} {key})"
+        if element.kind in self._JSON_CASTS:
+            rendered = f"CAST({rendered} AS {self._JSON_CASTS[element.kind]})"
+        return rendered
+
     def visit_tuple(self, element: Any, **kw: Any) -> str:
         return "(" + ", ".join(self.process(c, **kw) for c in element.clauses) + ")"
 

@@ -225,6 +225,16 @@ class ColumnOperators:
     def distinct(self) -> Any:
         return UnaryExpression(self, operator="DISTINCT", type_=self.type)  # type: ignore[arg-type]
 
+    def __getitem__(self, index: Any) -> Any:
+        """``doc["key"]``, ``doc[0]``, ``doc[("a", 0, "b")]`` on a JSON column."""
+        from ._types import JSON
+
+        if not isinstance(self.type, JSON):
+            raise exc.ArgumentError(
+                f"Only JSON expressions can be indexed, and {self} is {self.type!r}"
+            )
+        return JSONIndex(self, index)  # type: ignore[arg-type]
+
     def label(self, name: str) -> Label:
         return Label(name, self)  # type: ignore[arg-type]
 
@@ -648,6 +658,73 @@ class WithinGroup(ColumnElement):
             self.element._key(binds),
             tuple(o._key(binds) for o in self.order_by),
         )
+
+
+class JSONIndex(ColumnElement):
+    """An element of a JSON document: ``doc["a"]`` (JSON), ``doc["a"].as_string()``,
+    ``.as_integer()``, ``.as_float()``, ``.as_boolean()`` (SQL values)."""
+
+    __slots__ = ("element", "index", "kind", "path", "type")
+    __visit_name__ = "json_index"
+
+    def __init__(self, element: ClauseElement, index: Any, kind: str = "json") -> None:
+        from ._types import JSONIndexType, JSONPathType
+
+        self.element = element
+        self.path = isinstance(index, tuple)
+        if self.path and not index:
+            raise exc.ArgumentError("A JSON path needs at least one key")
+        keys = index if self.path else (index,)
+        if not all(isinstance(k, (str, int)) and not isinstance(k, bool) for k in keys):
+            raise exc.ArgumentError(f"JSON keys are strings or integers, not {index!r}")
+        key_type = JSONPathType() if self.path else JSONIndexType()
+        self.index = (
+            index if isinstance(index, BindParameter) else BindParameter(None, index, key_type)
+        )
+        self.kind = kind
+        self.type = _JSON_KINDS[kind]()
+
+    def _as(self, kind: str) -> JSONIndex:
+        return JSONIndex(self.element, self.index.value, kind)
+
+    def as_json(self) -> JSONIndex:
+        return self._as("json")
+
+    def as_string(self) -> JSONIndex:
+        return self._as("string")
+
+    def as_integer(self) -> JSONIndex:
+        return self._as("integer")
+
+    def as_float(self) -> JSONIndex:
+        return self._as("float")
+
+    def as_boolean(self) -> JSONIndex:
+        return self._as("boolean")
+
+    @property
+    def int_key(self) -> bool:
+        return isinstance(self.index.value, int)
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        shape = tuple(isinstance(k, int) for k in self.index.value) if self.path else self.int_key
+        return (
+            "json",
+            self.kind,
+            self.path,
+            shape,
+            self.element._key(binds),
+            self.index._key(binds),
+        )
+
+
+def _json_kinds() -> dict[str, Any]:
+    from ._types import JSON, Boolean, Float
+
+    return {"json": JSON, "string": String, "integer": Integer, "float": Float, "boolean": Boolean}
+
+
+_JSON_KINDS = _json_kinds()
 
 
 class Case(ColumnElement):

@@ -192,6 +192,14 @@ class JSON(TypeEngine):
         return "JSON"
 
 
+class JSONIndexType(TypeEngine):
+    """A key into a JSON document (``doc["name"]``, ``doc[0]``): each dialect spells it."""
+
+
+class JSONPathType(TypeEngine):
+    """A path into a JSON document (``doc[("a", 0, "b")]``)."""
+
+
 class Uuid(TypeEngine):
     python_type = uuid.UUID
 

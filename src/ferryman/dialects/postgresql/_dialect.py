@@ -8,7 +8,15 @@ from typing import Any, ClassVar
 from ... import exc
 from ...sql import SQLCompiler, TextClause, text
 from ...sql._schema import Column
-from ...sql._types import JSON, BigInteger, Integer, SmallInteger, TypeEngine
+from ...sql._types import (
+    JSON,
+    BigInteger,
+    Integer,
+    JSONIndexType,
+    JSONPathType,
+    SmallInteger,
+    TypeEngine,
+)
 from .._base import Dialect
 
 __all__ = [
@@ -22,6 +30,10 @@ __all__ = [
 
 def _json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _path_list(path: tuple[Any, ...]) -> list[str]:
+    return [str(part) for part in path]
 
 
 def _json_value(value: Any) -> Any:
@@ -128,6 +140,10 @@ class PGDialect(Dialect):
         return f"BEGIN ISOLATION LEVEL {isolation_level}"
 
     def bind_converter(self, type_: TypeEngine) -> Any:
+        if isinstance(type_, JSONPathType):
+            return _path_list
+        if isinstance(type_, JSONIndexType):
+            return None  # sent as it is, cast in the SQL
         if isinstance(type_, JSON):
             if self.driver == "psycopg":
                 from psycopg.types.json import Json

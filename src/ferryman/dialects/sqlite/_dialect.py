@@ -18,6 +18,8 @@ from ...sql._types import (
     DateTime,
     Float,
     Interval,
+    JSONIndexType,
+    JSONPathType,
     Numeric,
     Time,
     TypeEngine,
@@ -50,6 +52,17 @@ def _decimal_reader(scale: int | None) -> Any:
 def _to_number(value: Any) -> Any:
     # A Decimal goes in as text; NUMERIC affinity stores it as a number.
     return str(value) if isinstance(value, decimal.Decimal) else value
+
+
+def _json_path(key: Any) -> str:
+    """A JSON path for SQLite's JSON functions: ``$."name"``, ``$[0]``, ``$."a"[0]``."""
+    path = "$"
+    for part in key if isinstance(key, tuple) else (key,):
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += '."' + part.replace('"', '\\"') + '"'
+    return path
 
 
 def _date_text(value: Any) -> datetime.date:
@@ -98,6 +111,15 @@ class SQLiteCompiler(SQLCompiler):
             return " LIMIT -1 OFFSET " + self.process(select._offset)
         return super().limit_clause(select)
 
+    def visit_json_index(self, element: Any, **kw: Any) -> str:
+        extract = f"JSON_EXTRACT({self.process(element.element)}, {self.process(element.index)})"
+        if element.kind == "json":
+            return f"JSON_QUOTE({extract})"  # JSON text back, whatever the value's type
+        if element.kind in self._JSON_CASTS:
+            sqlite_type = {"integer": "INTEGER", "float": "REAL", "boolean": "INTEGER"}
+            return f"CAST({extract} AS {sqlite_type[element.kind]})"
+        return extract
+
     def delete_using(self, tables: list[Any]) -> str:
         names = ", ".join(t.name for t in tables)
         raise exc.ArgumentError(
@@ -125,6 +147,8 @@ class SQLiteDialect(Dialect):
         super().__init__("qmark", driver)
 
     def bind_converter(self, type_: TypeEngine) -> Any:
+        if isinstance(type_, (JSONIndexType, JSONPathType)):
+            return _json_path
         for kind, (to_db, _) in _CONVERSIONS:
             if isinstance(type_, kind):
                 return to_db
