@@ -228,3 +228,20 @@ async def test_json_index_and_path_operators(engine: Any) -> None:
         await conn.run_sync(meta.drop_all)
     with pytest.raises(exc.ArgumentError, match="Only JSON"):
         docs.c.id["x"]
+
+
+async def test_table_valued_functions(engine: Any) -> None:
+    from ferryman import func
+
+    meta = MetaData()
+    bags = Table("ty_bags", meta, Column("id", Integer, primary_key=True), Column("doc", JSON))
+    async with engine.begin() as conn:
+        await conn.run_sync(meta.drop_all)
+        await conn.run_sync(meta.create_all)
+        await conn.execute(insert(bags).values(id=1, doc={"a": 1, "b": 2}))
+        each = func.json_each(bags.c.doc).table_valued("key", "value")
+        stmt = (
+            select(each.c.key).select_from(bags, each).where(bags.c.id == 1).order_by(each.c.key)
+        )
+        assert (await conn.execute(stmt)).scalars().all() == ["a", "b"]
+        await conn.run_sync(meta.drop_all)

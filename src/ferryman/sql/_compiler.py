@@ -724,6 +724,11 @@ class SQLCompiler:
             self._cte_objects.append(cte)
         return name
 
+    def visit_table_valued(self, function: Any, **kw: Any) -> str:
+        names = ", ".join(self.quote(c.name) for c in function.c)
+        alias = self.quote(self.name_of(function))
+        return f"{self.process(function.element)} AS {alias}({names})"
+
     def visit_compound_select(self, compound: Any, **kw: Any) -> str:
         parts = [self._detached(select) for select in compound.selects]
         text = f" {compound.keyword} ".join(parts)

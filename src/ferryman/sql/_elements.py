@@ -551,6 +551,12 @@ class Function(ColumnElement):
         """A window function: ``func.row_number().over(partition_by=..., order_by=...)``."""
         return Over(self, partition_by, order_by)
 
+    def table_valued(self, *names: str, name: str | None = None) -> Any:
+        """This set-returning function as a FROM item with these column names."""
+        from ._selectable import TableValued
+
+        return TableValued(self, names, name)
+
     def within_group(self, *order_by: Any) -> WithinGroup:
         """An ordered-set aggregate: ``func.percentile_cont(0.5).within_group(t.c.x)``."""
         return WithinGroup(self, order_by)

@@ -441,6 +441,28 @@ class Alias(_Derived):
     __visit_name__ = "alias"
 
 
+class TableValued(_Derived):
+    """A set-returning function as a FROM item: ``func.json_each(t.c.doc).table_valued(
+    "key", "value")``; its columns are ``.c.key`` and ``.c.value``."""
+
+    __visit_name__ = "table_valued"
+
+    def __init__(self, function: Any, names: tuple[str, ...], name: str | None) -> None:
+        from ._schema import ColumnCollection
+
+        if not names or not all(isinstance(n, str) and n for n in names):
+            raise exc.ArgumentError("table_valued() needs the names of the function's columns")
+        self.element = function
+        self.name = name
+        self._token = object()
+        self.c = self.columns = ColumnCollection()
+        for column_name in names:
+            self.c._add(DerivedColumn(column_name, self, NullType()))
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (*self._identity(), tuple(self.c.keys()), self.element._key(binds))
+
+
 class Excluded(Alias):
     """``excluded``: the row an ``INSERT ... ON CONFLICT DO UPDATE`` proposed."""
 

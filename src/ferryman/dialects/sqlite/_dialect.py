@@ -120,6 +120,10 @@ class SQLiteCompiler(SQLCompiler):
             return f"CAST({extract} AS {sqlite_type[element.kind]})"
         return extract
 
+    def visit_table_valued(self, function: Any, **kw: Any) -> str:
+        # SQLite names a table-valued function's columns itself (no column list).
+        return f"{self.process(function.element)} AS {self.quote(self.name_of(function))}"
+
     def delete_using(self, tables: list[Any]) -> str:
         names = ", ".join(t.name for t in tables)
         raise exc.ArgumentError(
