@@ -33,6 +33,7 @@ from ._elements import (
     and_,
 )
 from ._schema import Column, Table
+from ._text import _placeholder
 from ._types import Enum, NullType
 
 __all__ = ["ExpressionCompiled", "GenericDialect", "SQLCompiler", "compile_element"]
@@ -278,16 +279,6 @@ def _label(element: Any) -> str | None:
     if isinstance(element, Column) and element.table is not None:
         return f"column {element.table.name}.{element.name}"
     return None
-
-
-def _placeholder(paramstyle: str, position: int, name: str) -> str:
-    if paramstyle == "qmark":
-        return "?"
-    if paramstyle == "numeric_dollar":
-        return f"${position}"
-    if paramstyle == "format":
-        return "%s"
-    return f":{name}"
 
 
 class SQLCompiler:

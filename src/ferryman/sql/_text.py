@@ -127,13 +127,16 @@ class Compiled:
         )
 
 
-def _placeholder(paramstyle: str, position: int) -> str:
+def _placeholder(paramstyle: str, position: int, name: str | None = None) -> str:
+    """The driver's placeholder for parameter ``position`` (1-based) or ``name``."""
     if paramstyle == "qmark":
         return "?"
     if paramstyle == "numeric_dollar":
         return f"${position}"
     if paramstyle == "format":
         return "%s"
+    if paramstyle == "named" and name is not None:
+        return f":{name}"
     raise exc.ArgumentError(f"Unknown paramstyle {paramstyle!r}")
 
 
