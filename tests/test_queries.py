@@ -230,3 +230,32 @@ def test_ordered_values_and_within_group_sql() -> None:
     assert str(select(median)) == (
         "SELECT percentile_cont(:param_1) WITHIN GROUP (ORDER BY q_staff.salary) FROM q_staff"
     )
+
+
+async def test_values_construct(company: Any) -> None:
+    from ferryman import column, values
+
+    raises = values(column("id", Integer), column("bonus", Integer), name="raises").data(
+        [(2, 20), (3, 30)]
+    )
+    stmt = (
+        select(staff.c.name, staff.c.salary + raises.c.bonus)
+        .join(raises, staff.c.id == raises.c.id)
+        .order_by(staff.c.id)
+    )
+    assert await rows(company, stmt) == [("cto", 220), ("dev", 130)]
+
+
+@pytest.mark.backends("postgresql")
+async def test_lateral_subquery(company: Any) -> None:
+    latest = (
+        select(tasks.c.id.label("task_id"))
+        .where(tasks.c.owner_id == staff.c.id)
+        .order_by(tasks.c.id.desc())
+        .limit(1)
+        .lateral("latest")
+    )
+    from ferryman import true
+
+    stmt = select(staff.c.name, latest.c.task_id).join(latest, true()).order_by(staff.c.name)
+    assert await rows(company, stmt) == [("cto", 4), ("dev", 2), ("intern", 3)]

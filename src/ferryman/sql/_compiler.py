@@ -720,6 +720,28 @@ class SQLCompiler:
         alias = self.quote(self.name_of(function))
         return f"{self.process(function.element)} AS {alias}({names})"
 
+    def visit_lateral(self, lateral: Any, **kw: Any) -> str:
+        # Not detached: a lateral subquery refers to the FROM items before it.
+        return f"LATERAL ({self.process(lateral.element)}) AS {self.quote(self.name_of(lateral))}"
+
+    def _typed_cell(self, value: Any) -> str:
+        """A VALUES cell: cast when the column has a type (a bound parameter alone
+        has none, and PostgreSQL would take it for text)."""
+        cell = self.process(value)
+        if isinstance(value.type, NullType) or self.literal_binds:
+            return cell
+        return f"CAST({cell} AS {value.type.ddl(self.dialect.name)})"
+
+    def visit_column_clause(self, column: Any, **kw: Any) -> str:
+        return self.quote(column.name)
+
+    def visit_values(self, values: Any, **kw: Any) -> str:
+        rows = ", ".join(
+            "(" + ", ".join(self._typed_cell(v) for v in row) + ")" for row in values._rows
+        )
+        names = ", ".join(self.quote(c.name) for c in values.c)
+        return f"(VALUES {rows}) AS {self.quote(self.name_of(values))} ({names})"
+
     def visit_compound_select(self, compound: Any, **kw: Any) -> str:
         parts = [self._detached(select) for select in compound.selects]
         text = f" {compound.keyword} ".join(parts)

@@ -48,12 +48,14 @@ __all__ = [
     "case",
     "cast",
     "desc",
+    "false",
     "func",
     "literal",
     "literal_column",
     "not_",
     "null",
     "or_",
+    "true",
     "tuple_",
     "type_coerce",
 ]
@@ -438,6 +440,15 @@ class False_(ColumnElement):
 
     def _key(self, binds: list[BindParameter]) -> Any:
         return "FALSE"
+
+
+def true() -> True_:
+    """SQL ``true`` (for example ``.join(lateral_subquery, true())``)."""
+    return True_()
+
+
+def false() -> False_:
+    return False_()
 
 
 class UnaryExpression(ColumnElement):

@@ -255,6 +255,10 @@ class Select(ClauseElement):
         """This select as a common table expression (``WITH name AS (...)``)."""
         return CTE(self, name, recursive)
 
+    def lateral(self, name: str | None = None) -> Lateral:
+        """This select as a LATERAL subquery (PostgreSQL)."""
+        return Lateral(self, name)
+
     def scalar_subquery(self) -> ScalarSelect:
         """This one-column select as a value: ``(SELECT ...)``."""
         return ScalarSelect(self)
@@ -461,6 +465,81 @@ class TableValued(_Derived):
 
     def _key(self, binds: list[BindParameter]) -> Any:
         return (*self._identity(), tuple(self.c.keys()), self.element._key(binds))
+
+
+class Lateral(Subquery):
+    """``LATERAL (SELECT ...) AS name``: a subquery that may refer to the FROM items
+    before it (PostgreSQL). From ``select(...).lateral()``."""
+
+    __visit_name__ = "lateral"
+
+
+class ColumnClause(ColumnElement):
+    """A named column with no table: ``column("id", Integer)`` (for ``values()``)."""
+
+    __slots__ = ("name", "table", "type")
+    __visit_name__ = "column_clause"
+
+    def __init__(self, name: str, type_: Any = None) -> None:
+        from ._types import to_instance
+
+        self.name = name
+        self.table = None
+        self.type = to_instance(type_)
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return ("column_clause", self.name, self.type._key())
+
+
+def column(name: str, type_: Any = None) -> ColumnClause:
+    return ColumnClause(name, type_)
+
+
+class Values(_Derived):
+    """Literal rows as a FROM item: ``values(column("id", Integer), column("name",
+    String), name="v").data([(1, "a"), (2, "b")])``. Every value is a bound parameter."""
+
+    __visit_name__ = "values"
+
+    def __init__(self, *columns: ColumnClause, name: str | None = None) -> None:
+        from ._schema import ColumnCollection
+
+        if not columns or not all(isinstance(c, ColumnClause) for c in columns):
+            raise exc.ArgumentError("values() takes column('name', Type) objects")
+        self.element = None
+        self.name = name
+        self._token = object()
+        self._columns = columns
+        self._rows: tuple[tuple[BindParameter, ...], ...] = ()
+        self.c = self.columns = ColumnCollection()
+        for col in columns:
+            self.c._add(DerivedColumn(col.name, self, col.type))
+
+    def data(self, rows: Any) -> Values:
+        new = Values(*self._columns, name=self.name)
+        new._token = self._token
+        width = len(self._columns)
+        made = []
+        for row in rows:
+            if len(row) != width:
+                raise exc.ArgumentError(f"values() rows need {width} values, got {row!r}")
+            made.append(
+                tuple(
+                    BindParameter(None, v, c.type) for v, c in zip(row, self._columns, strict=True)
+                )
+            )
+        if not made:
+            raise exc.ArgumentError("values().data() needs at least one row")
+        new._rows = tuple(made)
+        return new
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        rows = tuple(tuple(v._key(binds) for v in row) for row in self._rows)
+        return ("values", self.name, id(self._token), tuple(self.c.keys()), rows)
+
+
+def values(*columns: ColumnClause, name: str | None = None) -> Values:
+    return Values(*columns, name=name)
 
 
 class Excluded(Alias):

@@ -124,6 +124,20 @@ class SQLiteCompiler(SQLCompiler):
         # SQLite names a table-valued function's columns itself (no column list).
         return f"{self.process(function.element)} AS {self.quote(self.name_of(function))}"
 
+    def visit_values(self, values: Any, **kw: Any) -> str:
+        # SQLite can't name a VALUES list's columns: the same rows as a UNION ALL.
+        names = [self.quote(c.name) for c in values.c]
+        selects = []
+        for number, row in enumerate(values._rows):
+            cells = [self.process(v) for v in row]
+            if number == 0:
+                cells = [f"{cell} AS {name}" for cell, name in zip(cells, names, strict=True)]
+            selects.append("SELECT " + ", ".join(cells))
+        return f"({' UNION ALL '.join(selects)}) AS {self.quote(self.name_of(values))}"
+
+    def visit_lateral(self, lateral: Any, **kw: Any) -> str:
+        raise exc.ArgumentError("SQLite has no LATERAL subqueries")
+
     def delete_using(self, tables: list[Any]) -> str:
         names = ", ".join(t.name for t in tables)
         raise exc.ArgumentError(
