@@ -182,7 +182,7 @@ def test_named_bindparam_and_text_in_expressions() -> None:
 
 def test_insert_update_delete() -> None:
     assert str(insert(users).values(name="ada", age=3)) == (
-        "INSERT INTO users (name, age) VALUES (:name_1, :age_1)"
+        "INSERT INTO users (name, age) VALUES (:name, :age)"
     )
     rows = insert(users).values([{"name": "a"}, {"name": "b"}])
     assert str(rows) == "INSERT INTO users (name) VALUES (:name_1), (:name_2)"

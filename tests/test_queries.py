@@ -225,7 +225,7 @@ def test_ordered_values_and_within_group_sql() -> None:
     from ferryman import update
 
     stmt = update(staff).ordered_values((staff.c.salary, 1), (staff.c.name, "x"))
-    assert str(stmt) == "UPDATE q_staff SET salary = :salary_1, name = :name_1"
+    assert str(stmt) == "UPDATE q_staff SET salary = :salary, name = :name"
     median = func.percentile_cont(0.5).within_group(staff.c.salary)
     assert str(select(median)) == (
         "SELECT percentile_cont(:param_1) WITHIN GROUP (ORDER BY q_staff.salary) FROM q_staff"

@@ -394,14 +394,16 @@ class SQLCompiler:
 
     # -- leaves --
 
-    def visit_bindparam(self, bind: BindParameter, name_hint: str | None = None, **kw: Any) -> str:
+    def visit_bindparam(
+        self, bind: BindParameter, name_hint: str | None = None, exact: bool = False, **kw: Any
+    ) -> str:
         if self.literal_binds:
             return self.render_literal(bind.value)
         index = self._bind_index.get(id(bind))
         if bind.key is not None:
             name = bind.key
         else:
-            name = self._bind_names.get(id(bind)) or self._anonymous(name_hint or "param")
+            name = self._bind_names.get(id(bind)) or self._anonymous(name_hint or "param", exact)
             self._bind_names[id(bind)] = name
         mark = self._placeholder_mark(index, name, bind.expanding, bind.type, kw.get("label"))
         if bind.expanding:
@@ -414,7 +416,12 @@ class SQLCompiler:
             self._empty[len(self._plan) - 1] = f"(SELECT {null} WHERE 1 = 0)"
         return mark
 
-    def _anonymous(self, base: str) -> str:
+    def _anonymous(self, base: str, exact: bool = False) -> str:
+        """A fresh parameter name: ``base`` itself first when ``exact`` (a column's
+        value in INSERT / UPDATE), else ``base_1``, ``base_2``..."""
+        if exact and base not in self._names:
+            self._names[base] = 0
+            return base
         count = self._names.get(base, 0) + 1
         self._names[base] = count
         return f"{base}_{count}"
@@ -568,6 +575,9 @@ class SQLCompiler:
         if element.kind in self._JSON_CASTS:
             rendered = f"CAST({rendered} AS {self._JSON_CASTS[element.kind]})"
         return rendered
+
+    def visit_label_reference(self, element: Any, **kw: Any) -> str:
+        return self.quote(element.name)
 
     def visit_tuple(self, element: Any, **kw: Any) -> str:
         return "(" + ", ".join(self.process(c, **kw) for c in element.clauses) + ")"
@@ -838,7 +848,8 @@ class SQLCompiler:
         for column, value in stmt._values:
             given.add(column.name)
             label = f"column {stmt.table.name}.{column.name}"
-            pairs.append((column, self.process(value, name_hint=column.name, label=label)))
+            rendered = self.process(value, name_hint=column.name, label=label, exact=True)
+            pairs.append((column, rendered))
         for name in self._param_names:
             if name in given or name not in stmt.table.c:
                 continue
@@ -868,14 +879,15 @@ class SQLCompiler:
         return pairs
 
     def visit_update(self, update: Any, **kw: Any) -> str:
-        pairs = self._dml_pairs(update)
-        if not pairs:
-            raise exc.ArgumentError(
-                "update() needs values: .values(name=...) or parameters at execute()"
-            )
         extra = self._extra_froms(update)
+        # Subqueries in SET and WHERE correlate to the updated table (and FROM tables).
         self._from_stack.append({id(update.table), *(id(t) for t in extra)})
         try:
+            pairs = self._dml_pairs(update)
+            if not pairs:
+                raise exc.ArgumentError(
+                    "update() needs values: .values(name=...) or parameters at execute()"
+                )
             sets = ", ".join(f"{self.quote(c.name)} = {v}" for c, v in pairs)
             text = f"UPDATE {self.table_name(update.table)} SET {sets}"
             if extra:

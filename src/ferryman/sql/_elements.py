@@ -133,6 +133,20 @@ class ColumnOperators:
             return self._operate("||", other, self.type)
         return self._operate("+", other, self.type)
 
+    def __radd__(self, other: Any) -> Any:
+        left = coerce(other, self.type)
+        op = "||" if isinstance(self.type, String) else "+"
+        return BinaryExpression(left, self, op, self.type)  # type: ignore[arg-type]
+
+    def __rsub__(self, other: Any) -> Any:
+        return BinaryExpression(coerce(other, self.type), self, "-", self.type)  # type: ignore[arg-type]
+
+    def __rmul__(self, other: Any) -> Any:
+        return BinaryExpression(coerce(other, self.type), self, "*", self.type)  # type: ignore[arg-type]
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return BinaryExpression(coerce(other, self.type), self, "/", self.type)  # type: ignore[arg-type]
+
     def __sub__(self, other: Any) -> Any:
         return self._operate("-", other, self.type)
 
@@ -484,12 +498,31 @@ def not_(clause: Any) -> UnaryExpression:
     return UnaryExpression(coerce(clause), operator="NOT", type_=Boolean())
 
 
+class LabelReference(ColumnElement):
+    """A column or label named by a string in ORDER BY / GROUP BY: ``order_by("n")``."""
+
+    __slots__ = ("name", "type")
+    __visit_name__ = "label_reference"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.type = NullType()
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return ("label_reference", self.name)
+
+
+def by_name(clause: Any) -> ClauseElement:
+    """ORDER BY / GROUP BY items: a string names a label or column."""
+    return LabelReference(clause) if isinstance(clause, str) else coerce(clause)
+
+
 def desc(column: Any) -> UnaryExpression:
-    return UnaryExpression(coerce(column), modifier="DESC")
+    return UnaryExpression(by_name(column), modifier="DESC")
 
 
 def asc(column: Any) -> UnaryExpression:
-    return UnaryExpression(coerce(column), modifier="ASC")
+    return UnaryExpression(by_name(column), modifier="ASC")
 
 
 class Label(ColumnElement):

@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from .. import exc
-from ._elements import BindParameter, ClauseElement, ColumnElement, coerce, literal_column
+from ._elements import (
+    BindParameter,
+    ClauseElement,
+    ColumnElement,
+    by_name,
+    coerce,
+    literal_column,
+)
 from ._schema import Column, FromClause, Table
 from ._types import NullType
 
@@ -72,18 +79,41 @@ def _tables_of(from_: Any) -> list[Any]:
     return from_._tables() if isinstance(from_, Join) else [from_]
 
 
+def _columns_of(from_: Any) -> list[Any]:
+    return list(from_.c) if hasattr(from_, "c") else []
+
+
+def _in(from_: Any, target: Column) -> Any:
+    """The column of ``from_`` that is ``target`` (a table column) or derives from it."""
+    for column in _columns_of(from_):
+        if column is target or getattr(column, "source", None) is target:
+            return column
+    return None
+
+
+def _fk_links(a: Any, b: Any) -> list[tuple[Any, Any]]:
+    """(column of a, column of b) pairs where a's column references b's by foreign key;
+    subqueries, aliases and CTEs take part through the columns they are made of."""
+    links = []
+    for column in _columns_of(a):
+        base = column if isinstance(column, Column) else getattr(column, "source", None)
+        if not isinstance(base, Column):
+            continue
+        for fk in base.foreign_keys:
+            target = _in(b, fk.column)
+            if target is not None:
+                links.append((column, target))
+    return links
+
+
 def _infer_onclause(left: Any, right: Any) -> ClauseElement:
-    right_table = right
     conditions: list[Any] = []
     for table in _tables_of(left):
-        if not isinstance(table, Table) or not isinstance(right_table, Table):
-            continue
-        for fk in right_table.foreign_keys:
-            if fk.column.table is table:
-                conditions.append(fk.parent == fk.column)
-        for fk in table.foreign_keys:
-            if fk.column.table is right_table:
-                conditions.append(fk.column == fk.parent)
+        for column, target in _fk_links(right, table):
+            conditions.append(column == target)
+        if table is not right:
+            for column, target in _fk_links(table, right):
+                conditions.append(target == column)
     if not conditions:
         raise exc.ArgumentError(
             f"Can't find a foreign key between {_name(left)} and {_name(right)} to join on; "
@@ -170,10 +200,10 @@ class Select(ClauseElement):
     def order_by(self, *clauses: Any) -> Select:
         if len(clauses) == 1 and clauses[0] is None:
             return self._copy(_order_by=())
-        return self._copy(_order_by=self._order_by + tuple(coerce(c) for c in clauses))
+        return self._copy(_order_by=self._order_by + tuple(by_name(c) for c in clauses))
 
     def group_by(self, *clauses: Any) -> Select:
-        return self._copy(_group_by=self._group_by + tuple(coerce(c) for c in clauses))
+        return self._copy(_group_by=self._group_by + tuple(by_name(c) for c in clauses))
 
     def having(self, *conditions: Any) -> Select:
         return self._copy(_having=self._having + tuple(coerce(c) for c in conditions))
@@ -307,7 +337,7 @@ def _count_bind(value: Any, what: str) -> Any:
 
 
 def _column_entity(entity: Any) -> Any:
-    if isinstance(entity, (ColumnElement, FromClause)):
+    if isinstance(entity, (ColumnElement, FromClause)) or hasattr(entity, "_is_textual"):
         return entity
     if hasattr(entity, "__clause_element__"):
         return entity.__clause_element__()
@@ -376,13 +406,15 @@ def select(*entities: Any) -> Select:
 class DerivedColumn(ColumnElement):
     """A column of a subquery, alias or CTE: ``subq.c.name``."""
 
-    __slots__ = ("name", "table", "type")
+    __slots__ = ("name", "source", "table", "type")
     __visit_name__ = "derived_column"
 
-    def __init__(self, name: str, table: Any, type_: Any) -> None:
+    def __init__(self, name: str, table: Any, type_: Any, source: Any = None) -> None:
         self.name = name
         self.table = table
         self.type = type_
+        # The table column it carries, if any (for joins inferred from foreign keys).
+        self.source = source
 
     def _key(self, binds: list[BindParameter]) -> Any:
         # The column's FROM may be implicit (only its columns are selected): its whole
@@ -405,7 +437,12 @@ class _Derived(FromClause):
         self._token = object()  # identifies this FROM (and copies of it: a recursive CTE)
         self.c = self.columns = ColumnCollection()
         for column in _output_columns(element):
-            self.c._add(DerivedColumn(column.name, self, getattr(column, "type", None)))
+            source = column
+            while not isinstance(source, Column) and hasattr(source, "element"):
+                source = source.element  # a label of a column
+            if not isinstance(source, Column):
+                source = getattr(source, "source", None)  # a column of a subquery
+            self.c._add(DerivedColumn(column.name, self, getattr(column, "type", None), source))
 
     def _identity(self) -> Any:
         return (type(self).__name__, self.name, id(self._token))
@@ -603,7 +640,7 @@ class CompoundSelect(ClauseElement):
         return list(self.selects[0].selected_columns)
 
     def order_by(self, *clauses: Any) -> CompoundSelect:
-        return self._copy(_order_by=self._order_by + tuple(coerce(c) for c in clauses))
+        return self._copy(_order_by=self._order_by + tuple(by_name(c) for c in clauses))
 
     def limit(self, limit: Any) -> CompoundSelect:
         return self._copy(_limit=_count_bind(limit, "limit"))
