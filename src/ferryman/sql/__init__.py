@@ -3,6 +3,7 @@ expressions, statements, DDL, and the compiler that turns them into SQL."""
 
 from ._compiler import ExpressionCompiled, GenericDialect, SQLCompiler, compile_element
 from ._ddl import CreateIndex, CreateTable, DropIndex, DropTable
+from ._derived import CTE, Alias, Subquery, column, values
 from ._dml import Delete, Insert, Update, delete, insert, update
 from ._elements import (
     BinaryExpression,
@@ -11,27 +12,23 @@ from ._elements import (
     Cast,
     ClauseElement,
     ColumnElement,
-    Function,
     Label,
     Null,
     UnaryExpression,
     and_,
     asc,
     bindparam,
-    case,
     cast,
     desc,
     false,
-    func,
     literal,
     literal_column,
     not_,
     null,
     or_,
     true,
-    tuple_,
-    type_coerce,
 )
+from ._functions import Function, case, func, tuple_, type_coerce
 from ._schema import (
     CheckConstraint,
     Column,
@@ -44,22 +41,17 @@ from ._schema import (
     UniqueConstraint,
 )
 from ._selectable import (
-    CTE,
-    Alias,
     CompoundSelect,
     Exists,
     Join,
     ScalarSelect,
     Select,
-    Subquery,
-    column,
     except_,
     exists,
     intersect,
     select,
     union,
     union_all,
-    values,
 )
 from ._text import Compiled, TextClause, text
 

@@ -17,12 +17,12 @@ from ._elements import (
     BooleanClauseList,
     Cast,
     ClauseElement,
-    Function,
     Label,
     LiteralColumn,
     UnaryExpression,
     and_,
 )
+from ._functions import Function
 from ._schema import Column, Table
 from ._text import _placeholder
 from ._types import NullType

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._compiler_dml import DMLCompiler
-from ._elements import (
-    Function,
-)
+from ._functions import Function
 from ._schema import Column, Table
 from ._types import Enum
 

@@ -7,10 +7,7 @@ from typing import Any
 from .. import exc
 from ._compiler_base import _label
 from ._compiler_select import SelectCompiler
-from ._elements import (
-    ClauseElement,
-    and_,
-)
+from ._elements import ClauseElement, and_
 from ._schema import Column
 
 __all__ = ["DMLCompiler"]

@@ -6,9 +6,7 @@ from typing import Any
 
 from .. import exc
 from ._compiler_base import BaseCompiler, _froms_of
-from ._elements import (
-    and_,
-)
+from ._elements import and_
 from ._schema import Table
 from ._types import NullType
 

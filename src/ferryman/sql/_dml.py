@@ -181,7 +181,7 @@ class UpsertInsert(Insert):
     @property
     def excluded(self) -> Any:
         """The row that was proposed for insertion: ``stmt.excluded.name``."""
-        from ._selectable import Excluded
+        from ._derived import Excluded
 
         return Excluded(self.table).c
 

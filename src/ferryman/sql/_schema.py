@@ -98,7 +98,7 @@ class FromClause(ClauseElement):
 
     def alias(self, name: str | None = None) -> Any:
         """This table under another name (``users AS u``), e.g. to join it to itself."""
-        from ._selectable import Alias
+        from ._derived import Alias
 
         return Alias(self, name)
 
