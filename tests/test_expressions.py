@@ -351,3 +351,21 @@ async def test_sequences_identity_comments_and_schemas(engine: Any, backend: str
         await conn.run_sync(meta.drop_all)
         if schema:
             await conn.exec_driver_sql(f"DROP SCHEMA {schema}")
+
+
+async def test_inserted_primary_key(library: Any) -> None:
+    async with library.begin() as conn:
+        result = await conn.execute(insert(authors).values(name="Mary", born=1797))
+        (new_id,) = result.inserted_primary_key
+        assert isinstance(new_id, int) and result.rowcount == 1
+        with pytest.raises(exc.ResourceClosedError):
+            result.all()  # the key was asked for by ferryman, not returned as rows
+        name = select(authors.c.name).where(authors.c.id == new_id)
+        assert (await conn.execute(name)).scalar_one() == "Mary"
+        given = await conn.execute(insert(authors).values(id=500, name="Given"))
+        assert given.inserted_primary_key == (500,)
+        many = await conn.execute(insert(authors), [{"name": "A"}, {"name": "B"}])
+        with pytest.raises(exc.InvalidRequestError, match="single-row"):
+            many.inserted_primary_key  # noqa: B018
+        rows = await conn.execute(insert(authors).values(name="R").returning(authors.c.name))
+        assert rows.scalar_one() == "R"

@@ -244,6 +244,8 @@ class AsyncConnection:
             keys = compiled.result_keys  # text().columns(...) names the columns
             ready = False
         processors = compiled.result_processors if compiled is not None else None
+        if compiled is not None and getattr(compiled, "primary_key", None):
+            return _with_primary_key(compiled, rows, rowcount)
         if processors is not None and keys is not None:
             return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, False, processors)
         return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, ready)
@@ -590,6 +592,21 @@ class AsyncConnection:
     def __repr__(self) -> str:
         state = "closed" if self._s.closed else "open"
         return f"<{type(self).__name__} {self.engine.url} {state}>"
+
+
+def _with_primary_key(compiled: Any, rows: Any, rowcount: int) -> Result:
+    """The result of an INSERT whose primary key ferryman asked back: no rows for
+    the caller, the key in ``inserted_primary_key``."""
+    result = Result(None, (), None, rowcount if rowcount >= 0 else len(rows))
+    key: tuple[Any, ...] | None = None
+    if rows:
+        values = list(rows[0])
+        for i, processor in enumerate(compiled.result_processors or ()):
+            if processor is not None and values[i] is not None:
+                values[i] = processor(values[i])
+        key = tuple(values)
+    result._core.inserted_primary_key = key
+    return result
 
 
 class _GuardedStream:

@@ -118,14 +118,16 @@ class StatementCache:
         binds: list[BindParameter] = []
         key: Any = statement._key(binds)
         names: tuple[str, ...] = ()
-        if statement._uses_parameter_names and first:
-            names = tuple(sorted(first))
-            key = (key, names)
+        if statement._uses_parameter_names:
+            names = tuple(sorted(first)) if first else ()
+            key = (key, names, many)
         cache = self._cache
         compiled = cache.get(key)
         fresh = compiled is None
         if compiled is None:
-            compiled = compile_element(statement, self.dialect, param_names=names)
+            compiled = compile_element(
+                statement, self.dialect, param_names=names, primary_key=not many
+            )
             if len(cache) >= self.size:
                 del cache[next(iter(cache))]
             cache[key] = compiled

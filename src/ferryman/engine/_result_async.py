@@ -42,6 +42,7 @@ class _Core:
         "closed",
         "echo",
         "hard_closed",
+        "inserted_primary_key",
         "keys",
         "lastrowid",
         "pos",
@@ -64,6 +65,7 @@ class _Core:
         processors: Sequence[Any] | None = None,
     ) -> None:
         self.keys = keys
+        self.inserted_primary_key: tuple[Any, ...] | None = None
         self.process = _row_processor(processors) if processors else None
         self.rows = [self.process(row) for row in rows] if self.process and rows else rows
         self.pos = 0
@@ -383,11 +385,15 @@ class AsyncResult(_View):
 
     @property
     def inserted_primary_key(self) -> Any:
-        raise exc.InvalidRequestError(
-            "inserted_primary_key is only known for insert() constructs; for text() add "
-            "RETURNING id to the statement and read it with scalar_one(), or use lastrowid "
-            "on SQLite"
-        )
+        """The primary key of the row a single-row ``insert()`` made, as a tuple."""
+        key = self._core.inserted_primary_key
+        if key is None:
+            raise exc.InvalidRequestError(
+                "inserted_primary_key is only known for a single-row insert() construct; "
+                "for text() add RETURNING id and read it with scalar_one(), or use lastrowid "
+                "on SQLite"
+            )
+        return key
 
     def _index(self, key: int | str) -> int:
         keys = self._core.keys or ()

@@ -55,13 +55,18 @@ def compile_element(
     *,
     literal_binds: bool = False,
     param_names: Sequence[str] = (),
+    primary_key: bool = False,
 ) -> ExpressionCompiled:
-    """Compile ``element`` for ``dialect`` (the generic one when None)."""
+    """Compile ``element`` for ``dialect`` (the generic one when None).
+
+    ``primary_key``: a single-row INSERT also returns the new row's primary key
+    (for ``result.inserted_primary_key``) where the dialect has RETURNING."""
     dialect = dialect or GenericDialect()
     binds: list[BindParameter] = []
     element._key(binds)
     compiler_class = getattr(dialect, "statement_compiler", SQLCompiler)
     compiler = compiler_class(dialect, binds, param_names, literal_binds)
+    compiler.want_primary_key = primary_key and getattr(dialect, "supports_returning", False)
     compiled = compiler.compile(element)
     if isinstance(dialect, GenericDialect) or literal_binds:
         compiled_params = {}

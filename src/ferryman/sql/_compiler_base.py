@@ -126,10 +126,23 @@ class ExpressionCompiled:
     """A compiled expression statement: SQL and where each placeholder's value comes
     from. Shared by every execution (and task) of statements with the same shape."""
 
-    __slots__ = ("_defaults", "_labels", "_params", "_parts", "_procs", "compile_time",
-                 "created_at",
-                 "expanding", "paramstyle", "plan", "result_keys", "result_processors", "sql",
-                 "string")  # fmt: skip
+    __slots__ = (
+        "_defaults",
+        "_labels",
+        "_params",
+        "_parts",
+        "_procs",
+        "compile_time",
+        "created_at",
+        "expanding",
+        "paramstyle",
+        "plan",
+        "primary_key",
+        "result_keys",
+        "result_processors",
+        "sql",
+        "string",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -149,6 +162,9 @@ class ExpressionCompiled:
         self.created_at = time.monotonic()
         self._params: dict[str, Any] = {}
         self._defaults: dict[int, Any] = {}
+        # The names of the primary key columns an INSERT returns on its own account
+        # (RETURNING added by ferryman for result.inserted_primary_key), if any.
+        self.primary_key: list[str] | None = None
         # Per placeholder: a bind processor (conversion and type check) or None, and
         # what the value is for (a column), for error messages.
         self._procs: list[Any] | None = None
@@ -287,6 +303,8 @@ class BaseCompiler:
         self._types: list[Any] = []
         self._labels: list[str | None] = []
         self._result_types: list[Any] | None = None
+        self.want_primary_key = False
+        self._primary_key: list[str] | None = None
         self._defaults: dict[int, Any] = {}
         self._ctes: dict[int, str] = {}
         self._ctes_started: set[int] = set()
@@ -313,6 +331,7 @@ class BaseCompiler:
             "".join(sql), self._plan, parts, self.paramstyle, time.perf_counter() - started
         )
         compiled._defaults = self._defaults
+        compiled.primary_key = self._primary_key
         self._attach_processors(compiled)
         return compiled
 

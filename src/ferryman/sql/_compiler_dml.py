@@ -18,7 +18,25 @@ class DMLCompiler(SelectCompiler):
 
     def _returning(self, stmt: Any) -> str:
         if not stmt._returning:
+            return self._implicit_returning(stmt)
+        return self._explicit_returning(stmt)
+
+    def _implicit_returning(self, stmt: Any) -> str:
+        """RETURNING the primary key of a single-row INSERT, for inserted_primary_key."""
+        columns = stmt.table.primary_key.columns
+        if (
+            not self.want_primary_key
+            or stmt.__visit_name__ != "insert"
+            or stmt._multi
+            or stmt._from_select is not None
+            or not columns
+        ):
             return ""
+        self._primary_key = [c.name for c in columns]
+        self._result_types = [c.type for c in columns]
+        return " RETURNING " + ", ".join(self.process(c) for c in columns)
+
+    def _explicit_returning(self, stmt: Any) -> str:
         if self._result_types is None:
             self._result_types = [getattr(r, "type", None) for r in stmt._returning]
         return " RETURNING " + ", ".join(
