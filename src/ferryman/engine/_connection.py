@@ -221,7 +221,7 @@ class Connection:
             keys = compiled.result_keys
             ready = False
         processors = compiled.result_processors if compiled is not None else None
-        if compiled is not None and getattr(compiled, "primary_key", None):
+        if compiled is not None and compiled.primary_key:
             return _with_primary_key(compiled, rows, rowcount)
         if processors is not None and keys is not None:
             return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, False, processors)
