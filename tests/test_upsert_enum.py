@@ -154,3 +154,42 @@ async def test_postgresql_types(make_engine: Any) -> None:
         assert row.tags == ["x", "y"]
         assert str(row.host) == "10.0.0.1"
         await conn.run_sync(meta.drop_all)
+
+
+async def test_enum_values_callable(engine: Any) -> None:
+    meta = MetaData()
+    moods = Table(
+        "ue_moods",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column(
+            "mood",
+            Enum(Mood, name="ue_mood_values", values_callable=lambda e: [m.value for m in e]),
+        ),
+    )
+    async with engine.begin() as conn:
+        await conn.run_sync(meta.drop_all)
+        await conn.run_sync(meta.create_all)
+        await conn.execute(insert(moods).values(id=1, mood=Mood.sad))
+        raw = await conn.exec_driver_sql("SELECT mood FROM ue_moods")
+        assert str(raw.scalar()) == "s"  # stored as the member's value
+        assert (await conn.execute(select(moods.c.mood))).scalar() is Mood.sad
+        await conn.run_sync(meta.drop_all)
+
+
+@pytest.mark.backends("postgresql")
+async def test_array_index_and_slice(make_engine: Any) -> None:
+    engine = make_engine()
+    meta = MetaData()
+    grid = Table(
+        "ue_grid", meta, Column("id", Integer, primary_key=True), Column("cells", ARRAY(Integer))
+    )
+    async with engine.begin() as conn:
+        await conn.run_sync(meta.drop_all)
+        await conn.run_sync(meta.create_all)
+        await conn.execute(insert(grid).values(id=1, cells=[10, 20, 30]))
+        row = (await conn.execute(select(grid.c.cells[2], grid.c.cells[2:3]))).one()
+        assert tuple(row) == (20, [20, 30])
+        found = select(grid.c.id).where(grid.c.cells[1] == 10)
+        assert (await conn.execute(found)).scalar() == 1
+        await conn.run_sync(meta.drop_all)

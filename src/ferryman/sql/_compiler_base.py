@@ -578,6 +578,12 @@ class BaseCompiler:
             rendered = f"CAST({rendered} AS {self._JSON_CASTS[element.kind]})"
         return rendered
 
+    def visit_array_index(self, element: Any, **kw: Any) -> str:
+        array = self._operand(element.element, "[]")
+        if element.stop is not None:
+            return f"{array}[{self.process(element.index)}:{self.process(element.stop)}]"
+        return f"{array}[{self.process(element.index)}]"
+
     def visit_label_reference(self, element: Any, **kw: Any) -> str:
         return self.quote(element.name)
 

@@ -233,9 +233,11 @@ class ColumnOperators:
 
     def __getitem__(self, index: Any) -> Any:
         """``doc["key"]``, ``doc[0]``, ``doc[("a", 0, "b")]`` on a JSON column."""
-        from ._functions import JSONIndex
+        from ._functions import ArrayIndex, JSONIndex
         from ._types import JSON
 
+        if getattr(self.type, "item_type", None) is not None:  # an ARRAY
+            return ArrayIndex(self, index)  # type: ignore[arg-type]
         if not isinstance(self.type, JSON):
             raise exc.ArgumentError(
                 f"Only JSON expressions can be indexed, and {self} is {self.type!r}"

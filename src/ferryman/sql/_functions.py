@@ -11,6 +11,7 @@ from ._elements import BindParameter, ClauseElement, ColumnElement, coerce
 from ._types import DateTime, Integer, NullType, String, to_instance
 
 __all__ = [
+    "ArrayIndex",
     "Case",
     "Function",
     "FunctionFilter",
@@ -245,6 +246,32 @@ def _json_kinds() -> dict[str, Any]:
 
 
 _JSON_KINDS = _json_kinds()
+
+
+class ArrayIndex(ColumnElement):
+    """``arr[1]`` (PostgreSQL arrays count from 1) or ``arr[1:2]`` on an ARRAY column."""
+
+    __slots__ = ("element", "index", "stop", "type")
+    __visit_name__ = "array_index"
+
+    def __init__(self, element: ClauseElement, index: Any) -> None:
+        self.element = element
+        item_type = element.type.item_type  # type: ignore[attr-defined]
+        if isinstance(index, slice):
+            if index.step is not None:
+                raise exc.ArgumentError("ARRAY slices take no step")
+            self.index: ClauseElement | None = coerce(index.start, Integer())
+            self.stop: ClauseElement | None = coerce(index.stop, Integer())
+            self.type = element.type  # type: ignore[attr-defined]
+        elif isinstance(index, int) and not isinstance(index, bool):
+            self.index, self.stop = coerce(index, Integer()), None
+            self.type = item_type
+        else:
+            raise exc.ArgumentError(f"ARRAY indexes are integers or slices, not {index!r}")
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        stop = self.stop._key(binds) if self.stop is not None else None
+        return ("array_index", self.element._key(binds), self.index._key(binds), stop)  # type: ignore[union-attr]
 
 
 class Case(ColumnElement):

@@ -222,10 +222,15 @@ class Enum(String):
         name: str | None = None,
         native_enum: bool = True,
         length: int | None = None,
+        values_callable: Any = None,
     ) -> None:
+        self._by_value: dict[str, Any] = {}
         if len(enums) == 1 and isinstance(enums[0], type) and issubclass(enums[0], enum.Enum):
             self.enum_class: type[enum.Enum] | None = enums[0]
-            values = [member.name for member in enums[0]]
+            members = list(enums[0])
+            # Stored as member names, or as values_callable(EnumClass) spells them.
+            values = values_callable(enums[0]) if values_callable else [m.name for m in members]
+            self._by_value = dict(zip(values, members, strict=True))
             name = name or enums[0].__name__.lower()
         else:
             self.enum_class = None
@@ -249,14 +254,14 @@ class Enum(String):
 
     def to_db(self, value: Any) -> str:
         if self.enum_class is not None and isinstance(value, self.enum_class):
-            return value.name
+            return next(k for k, member in self._by_value.items() if member is value)
         if isinstance(value, str) and value in self.enums:
             return value
         raise ValueError(f"{value!r} is not one of {list(self.enums)}")
 
     def from_db(self, value: Any) -> Any:
         if self.enum_class is not None and isinstance(value, str):
-            return self.enum_class[value]
+            return self._by_value[value]
         return value
 
     def __eq__(self, other: object) -> bool:
