@@ -245,3 +245,19 @@ async def test_table_valued_functions(engine: Any) -> None:
         )
         assert (await conn.execute(stmt)).scalars().all() == ["a", "b"]
         await conn.run_sync(meta.drop_all)
+
+
+async def test_column_valued_function(engine: Any, backend: str) -> None:
+    from ferryman import func
+
+    meta = MetaData()
+    lists = Table("ty_lists", meta, Column("id", Integer, primary_key=True), Column("doc", JSON))
+    async with engine.begin() as conn:
+        await conn.run_sync(meta.drop_all)
+        await conn.run_sync(meta.create_all)
+        await conn.execute(insert(lists).values(id=1, doc=["a", "b", "c"]))
+        name = "json_array_elements_text" if backend == "postgresql" else "json_each"
+        item = getattr(func, name)(lists.c.doc).column_valued("item")
+        stmt = select(item).select_from(lists).where(lists.c.id == 1)
+        assert sorted((await conn.execute(stmt)).scalars().all()) == ["a", "b", "c"]
+        await conn.run_sync(meta.drop_all)

@@ -146,6 +146,12 @@ class SelectCompiler(BaseCompiler):
         names = ", ".join(self.quote(c.name) for c in values.c)
         return f"(VALUES {rows}) AS {self.quote(self.name_of(values))} ({names})"
 
+    def visit_column_valued(self, valued: Any, **kw: Any) -> str:
+        return f"{self.process(valued.element)} AS {self.quote(self.name_of(valued))}"
+
+    def visit_column_valued_column(self, column: Any, **kw: Any) -> str:
+        return self.quote(self.name_of(column.table))
+
     def visit_compound_select(self, compound: Any, **kw: Any) -> str:
         parts = [self._detached(select) for select in compound.selects]
         text = f" {compound.keyword} ".join(parts)

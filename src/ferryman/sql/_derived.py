@@ -19,6 +19,8 @@ __all__ = [
     "CTE",
     "Alias",
     "ColumnClause",
+    "ColumnValued",
+    "ColumnValuedColumn",
     "DerivedColumn",
     "Excluded",
     "Lateral",
@@ -129,6 +131,32 @@ class TableValued(_Derived):
 
     def _key(self, binds: list[BindParameter]) -> Any:
         return (*self._identity(), tuple(self.c.keys()), self.element._key(binds))
+
+
+class ColumnValued(_Derived):
+    """A set-returning function used as a single column (``SELECT v FROM f(...) AS v``):
+    from ``func.json_array_elements_text(doc).column_valued("v")``."""
+
+    __visit_name__ = "column_valued"
+
+    def __init__(self, function: Any, name: str | None) -> None:
+        from ._schema import ColumnCollection
+
+        self.element = function
+        self.name = name
+        self._token = object()
+        self.c = self.columns = ColumnCollection()
+        self.column = ColumnValuedColumn(name or "value", self, function.type)
+
+    def _key(self, binds: list[BindParameter]) -> Any:
+        return (*self._identity(), self.element._key(binds))
+
+
+class ColumnValuedColumn(DerivedColumn):
+    """The value column of a ``ColumnValued`` FROM item."""
+
+    __slots__ = ()
+    __visit_name__ = "column_valued_column"
 
 
 class Lateral(Subquery):

@@ -72,6 +72,13 @@ class Function(ColumnElement):
 
         return TableValued(self, names, name)
 
+    def column_valued(self, name: str | None = None) -> Any:
+        """This set-returning function as one column of values (PostgreSQL style:
+        ``SELECT v FROM f(...) AS v``; on SQLite its ``value`` column)."""
+        from ._derived import ColumnValued
+
+        return ColumnValued(self, name).column
+
     def within_group(self, *order_by: Any) -> WithinGroup:
         """An ordered-set aggregate: ``func.percentile_cont(0.5).within_group(t.c.x)``."""
         return WithinGroup(self, order_by)

@@ -138,6 +138,10 @@ class SQLiteCompiler(SQLCompiler):
     def visit_lateral(self, lateral: Any, **kw: Any) -> str:
         raise exc.ArgumentError("SQLite has no LATERAL subqueries")
 
+    def visit_column_valued_column(self, column: Any, **kw: Any) -> str:
+        # SQLite's table-valued functions (json_each, ...) name their value column.
+        return f"{self.quote(self.name_of(column.table))}.value"
+
     def delete_using(self, tables: list[Any]) -> str:
         names = ", ".join(t.name for t in tables)
         raise exc.ArgumentError(
