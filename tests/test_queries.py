@@ -259,3 +259,50 @@ async def test_lateral_subquery(company: Any) -> None:
 
     stmt = select(staff.c.name, latest.c.task_id).join(latest, true()).order_by(staff.c.name)
     assert await rows(company, stmt) == [("cto", 4), ("dev", 2), ("intern", 3)]
+
+
+async def test_remaining_constructs(company: Any, backend: str) -> None:
+    """in_(subquery), DISTINCT in an aggregate, COLLATE, an empty INSERT, FOR UPDATE,
+    WITHIN GROUP, NUL characters in text (SQLite keeps them; PostgreSQL refuses them)."""
+    from ferryman import Text, exc, text
+
+    async with company.begin() as conn:
+        busy = select(staff.c.name).where(
+            staff.c.id.in_(select(tasks.c.owner_id).where(tasks.c.done == 1))
+        )
+        assert sorted((await conn.execute(busy)).scalars().all()) == ["cto", "dev", "intern"]
+        owners = select(func.count(tasks.c.owner_id.distinct()))
+        assert (await conn.execute(owners)).scalar() == 3
+        collation = "C" if backend == "postgresql" else "BINARY"
+        ordered = select(staff.c.name).order_by(staff.c.name.collate(collation))
+        assert (await conn.execute(ordered)).scalars().first() == "ceo"
+        locked = select(staff.c.id).where(staff.c.id == 1).with_for_update()
+        assert (await conn.execute(locked)).scalar() == 1
+        if backend == "postgresql":
+            median = select(func.percentile_cont(0.5).within_group(staff.c.salary))
+            assert (await conn.execute(median)).scalar() == 200
+
+    meta = MetaData()
+    notes = Table(
+        "q_notes",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("body", Text, server_default=text("'empty'")),
+    )
+    async with company.begin() as conn:
+        await conn.run_sync(meta.drop_all)
+        await conn.run_sync(meta.create_all)
+        result = await conn.execute(insert(notes))
+        (new_id,) = result.inserted_primary_key
+        body = select(notes.c.body).where(notes.c.id == new_id)
+        assert (await conn.execute(body)).scalar() == "empty"
+        with_nul = "a\x00b"
+        if backend == "sqlite":
+            await conn.execute(insert(notes).values(id=9, body=with_nul))
+            stored = select(notes.c.body).where(notes.c.id == 9)
+            assert (await conn.execute(stored)).scalar() == with_nul
+        else:
+            with pytest.raises(exc.StatementError):
+                async with conn.begin_nested():
+                    await conn.execute(insert(notes).values(id=9, body=with_nul))
+        await conn.run_sync(meta.drop_all)

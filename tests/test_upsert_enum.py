@@ -17,11 +17,12 @@ from ferryman import (
     String,
     Table,
     exc,
+    func,
     insert,
     select,
 )
 from ferryman.dialects import postgresql, sqlite
-from ferryman.dialects.postgresql import ARRAY, INET, JSONB, PGDialect
+from ferryman.dialects.postgresql import ARRAY, INET, JSONB, TSVECTOR, PGDialect
 from ferryman.dialects.sqlite import SQLiteDialect
 
 
@@ -140,19 +141,25 @@ async def test_postgresql_types(make_engine: Any) -> None:
         Column("body", JSONB),
         Column("tags", ARRAY(String(20))),
         Column("host", INET),
+        Column("search", TSVECTOR),
     )
     async with engine.begin() as conn:
         await conn.run_sync(meta.drop_all)
         await conn.run_sync(meta.create_all)
         await conn.execute(
             insert(docs).values(
-                id=1, body={"a": [1, "ü"]}, tags=["x", "y"], host=ipaddress.ip_address("10.0.0.1")
+                id=1,
+                body={"a": [1, "ü"]},
+                tags=["x", "y"],
+                host=ipaddress.ip_address("10.0.0.1"),
+                search=func.to_tsvector("english", "The quick brown foxes"),
             )
         )
         row = (await conn.execute(select(docs))).one()
         assert row.body == {"a": [1, "ü"]}
         assert row.tags == ["x", "y"]
         assert str(row.host) == "10.0.0.1"
+        assert "'fox'" in str(row.search) and "'quick'" in str(row.search)
         await conn.run_sync(meta.drop_all)
 
 
