@@ -193,6 +193,13 @@ class Unasync(ast.NodeTransformer):
 def generate(source: Path) -> str:
     tree = ast.parse(source.read_text())
     tree = Unasync().visit(tree)
+    docstring = ast.get_docstring(tree, clean=False)
+    if docstring is not None:  # say what this file is before what its source says
+        first = tree.body[0]
+        assert isinstance(first, ast.Expr)
+        first.value = ast.Constant(
+            f"Sync twin of ``{source.name}``, generated from it: see that module.\n\n" + docstring
+        )
     ast.fix_missing_locations(tree)
     rel = source.relative_to(ROOT)
     header = (

@@ -1,6 +1,8 @@
 # Generated from src/ferryman/engine/_connection_async.py by tools/async_to_sync.py: do not edit.
 # Change the async source and run the tool again.
-"""Connections and transactions: the async front end.
+"""Sync twin of ``_connection_async.py``, generated from it: see that module.
+
+Connections and transactions: the async front end.
 
 This module is the source of ``_connection.py`` (``Connection``,
 ``Transaction``), which ``tools/async_to_sync.py`` generates from it. The

@@ -1,6 +1,8 @@
 # Generated from src/ferryman/dialects/postgresql/_psycopg_async.py by tools/async_to_sync.py: do not edit.
 # Change the async source and run the tool again.
-"""The psycopg 3 driver, async flavour (``postgresql+psycopg_async://``, and
+"""Sync twin of ``_psycopg_async.py``, generated from it: see that module.
+
+The psycopg 3 driver, async flavour (``postgresql+psycopg_async://``, and
 ``postgresql+psycopg://`` given to ``create_async_engine``).
 
 This module is the source of ``_psycopg.py``, the sync flavour, which
