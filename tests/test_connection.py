@@ -317,3 +317,17 @@ async def test_sync_stream_results_option(engine: Any) -> None:
         assert [row.a for row in result] == [1, 2]
     finally:
         conn.close()
+
+
+async def test_get_transaction_handles(engine: Any) -> None:
+    await _fresh_table(engine)
+    async with engine.connect() as conn:
+        assert conn.get_transaction() is None
+        await conn.execute(INSERT, {"id": 1, "name": "a"})
+        trans = conn.get_transaction()
+        assert trans.is_active and not trans.nested
+        await conn.begin_nested()
+        assert conn.get_nested_transaction().is_active
+        await trans.commit()  # commits the autobegun transaction, savepoint included
+        assert not conn.in_transaction()
+    assert await _count(engine) == 1

@@ -438,11 +438,20 @@ class Connection:
     def in_nested_transaction(self) -> bool:
         return bool(self._s.savepoints)
 
-    def get_transaction(self) -> TxRecord | None:
-        return self._s.tx
+    def get_transaction(self) -> Transaction | None:
+        """The current transaction (begun explicitly or by autobegin), or None."""
+        return self._handle(self._s.tx, nested=False)
 
-    def get_nested_transaction(self) -> TxRecord | None:
-        return self._s.savepoints[-1] if self._s.savepoints else None
+    def get_nested_transaction(self) -> Transaction | None:
+        """The innermost savepoint, or None."""
+        return self._handle(self._s.savepoints[-1] if self._s.savepoints else None, True)
+
+    def _handle(self, record: TxRecord | None, nested: bool) -> Transaction | None:
+        if record is None:
+            return None
+        handle = Transaction(self, nested=nested)
+        handle._record = record
+        return handle
 
     def execution_options(self, **options: Any) -> Connection:
         """Set options on this connection (in place): ``isolation_level`` ("AUTOCOMMIT",

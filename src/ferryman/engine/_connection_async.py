@@ -468,11 +468,20 @@ class AsyncConnection:
     def in_nested_transaction(self) -> bool:
         return bool(self._s.savepoints)
 
-    def get_transaction(self) -> TxRecord | None:
-        return self._s.tx
+    def get_transaction(self) -> AsyncTransaction | None:
+        """The current transaction (begun explicitly or by autobegin), or None."""
+        return self._handle(self._s.tx, nested=False)
 
-    def get_nested_transaction(self) -> TxRecord | None:
-        return self._s.savepoints[-1] if self._s.savepoints else None
+    def get_nested_transaction(self) -> AsyncTransaction | None:
+        """The innermost savepoint, or None."""
+        return self._handle(self._s.savepoints[-1] if self._s.savepoints else None, True)
+
+    def _handle(self, record: TxRecord | None, nested: bool) -> AsyncTransaction | None:
+        if record is None:
+            return None
+        handle = AsyncTransaction(self, nested=nested)
+        handle._record = record
+        return handle
 
     # -- options, raw access, lifecycle --
 
