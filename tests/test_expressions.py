@@ -21,6 +21,7 @@ from ferryman import (
     exc,
     func,
     insert,
+    literal_column,
     select,
     text,
     update,
@@ -369,3 +370,31 @@ async def test_inserted_primary_key(library: Any) -> None:
             many.inserted_primary_key  # noqa: B018
         rows = await conn.execute(insert(authors).values(name="R").returning(authors.c.name))
         assert rows.scalar_one() == "R"
+
+
+@pytest.mark.sync_only
+async def test_statement_cache_is_bounded_and_thread_safe(engine: Any) -> None:
+    """Many statement shapes from several threads: the cache stays within its size."""
+    import threading
+
+    from .conftest import unwrap
+
+    sync_engine = unwrap(engine)
+    sync_engine._cache.size = 20
+    errors: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            with sync_engine.connect() as conn:
+                for i in range(60):
+                    conn.execute(select(literal_column(str(offset * 1000 + i)).label("n")))
+        except BaseException as err:  # reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    assert len(sync_engine._cache) <= 20

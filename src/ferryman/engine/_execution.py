@@ -52,6 +52,14 @@ class Prepared(tuple[Any, ...]):
     user_params = property(itemgetter(5))
 
 
+def _evict_oldest(cache: dict[Any, Any]) -> None:
+    """Drop the oldest entry; threads sharing a sync engine may race to do the same."""
+    try:
+        del cache[next(iter(cache))]
+    except (KeyError, RuntimeError, StopIteration):
+        pass
+
+
 class StatementCache:
     __slots__ = ("_cache", "dialect", "paramstyle", "size")
 
@@ -80,7 +88,7 @@ class StatementCache:
         if compiled is None:
             compiled = statement._compile(self.paramstyle)
             if len(cache) >= self.size:
-                del cache[next(iter(cache))]
+                _evict_oldest(cache)
             cache[key] = compiled
         defaults = statement._bind_defaults
         if type(parameters) is dict and not defaults and not compiled.expanding:
@@ -129,7 +137,7 @@ class StatementCache:
                 statement, self.dialect, param_names=names, primary_key=not many
             )
             if len(cache) >= self.size:
-                del cache[next(iter(cache))]
+                _evict_oldest(cache)
             cache[key] = compiled
         if many:
             if compiled.expanding:
