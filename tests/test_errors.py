@@ -10,21 +10,16 @@ started for this module.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ferryman import exc, text
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+from .private_pg import PrivatePostgres
+
 PG_DRIVERS = ("psycopg", "psycopg_async", "asyncpg")
 
 
@@ -272,83 +267,17 @@ async def test_sqlite_file_in_missing_directory(make_engine, url, tmp_path):
 PASSWORD = "ferryman-right-pw"
 
 
-def _free_port(start: int = 54329) -> int:
-    for port in range(start, start + 100):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port for the private PostgreSQL instance")
-
-
 @pytest.fixture(scope="session")
 def password_pg() -> Iterator[str]:
-    """A throwaway PostgreSQL server (scram-sha-256, user root) on a free port:
-    yields ``root:<password>@127.0.0.1:<port>/postgres`` style URL tail parts."""
-    base = Path(tempfile.mkdtemp(prefix="ferryman-pg-"))
-    data = base / "data"
-    pwfile = base / "pw"
-    pwfile.write_text(PASSWORD + "\n")
-    shutil.chown(base, "postgres", "postgres")
-    shutil.chown(pwfile, "postgres", "postgres")
-    port = _free_port()
-    as_postgres = ["runuser", "-u", "postgres", "--"]
-    started = False
+    """A throwaway PostgreSQL server with scram-sha-256 authentication for user root:
+    yields its ``host:port``."""
+    server = PrivatePostgres(password=PASSWORD)
     try:
-        subprocess.run(
-            [
-                *as_postgres,
-                str(PG_BIN / "initdb"),
-                "-D",
-                str(data),
-                "-A",
-                "scram-sha-256",
-                f"--pwfile={pwfile}",
-                "-U",
-                "root",
-                "--no-sync",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        options = (
-            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c shared_buffers=16MB"
-        )
-        subprocess.run(
-            [
-                *as_postgres,
-                str(PG_BIN / "pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(base / "log"),
-                "-w",
-                "-t",
-                "30",
-                "start",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        started = True
-        yield f"127.0.0.1:{port}"
+        server.start()
+        yield server.address
     finally:
-        if started:
-            subprocess.run(
-                [*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                check=False,
-                capture_output=True,
-                timeout=60,
-            )
-        shutil.rmtree(base, ignore_errors=True)
-        assert not os.path.exists(base)
+        server.close()
+        assert not server.base.exists()
 
 
 @pytest.mark.drivers(*PG_DRIVERS)

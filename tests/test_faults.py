@@ -346,3 +346,33 @@ async def test_kill_inside_begin_block_rolls_back(make_engine, pg_admin):
     async with engine.connect() as conn:
         await conn.execute(text("DROP TABLE fault_block"))
         await conn.commit()
+
+
+@pytest.mark.drivers("psycopg", "psycopg_async", "asyncpg")
+async def test_server_restart_recovers_with_pre_ping(make_engine: Any, driver: str) -> None:
+    """A private server restarted under a pool of idle connections: with pool_pre_ping
+    no user sees an error; without it, one error per stale connection, then recovery."""
+    from .private_pg import PrivatePostgres
+
+    server = PrivatePostgres()
+    server.start()
+    try:
+        scheme = {"psycopg": "postgresql+psycopg", "psycopg_async": "postgresql+psycopg_async",
+                  "asyncpg": "postgresql+asyncpg"}[driver]  # fmt: skip
+        url = f"{scheme}://root@{server.address}/postgres"
+        pinged = make_engine(url, pool_pre_ping=True, pool_size=2)
+        plain = make_engine(url, pool_size=1)
+        for engine in (pinged, plain):
+            async with engine.connect() as conn:
+                assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+        server.restart()
+        async with pinged.connect() as conn:
+            assert (await conn.execute(text("SELECT 2"))).scalar() == 2
+        with pytest.raises(exc.OperationalError) as info:
+            async with plain.connect() as conn:
+                await conn.execute(text("SELECT 3"))
+        assert info.value.connection_invalidated
+        async with plain.connect() as conn:
+            assert (await conn.execute(text("SELECT 4"))).scalar() == 4
+    finally:
+        server.close()
