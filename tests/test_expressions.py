@@ -398,3 +398,18 @@ async def test_statement_cache_is_bounded_and_thread_safe(engine: Any) -> None:
         thread.join(30)
     assert not errors
     assert len(sync_engine._cache) <= 20
+
+
+async def test_reused_statements_and_their_copies(library: Any) -> None:
+    base = select(authors.c.name).order_by(authors.c.name)
+    by_year = base.where(authors.c.born > bindparam("year"))
+    async with library.connect() as conn:
+        for _ in range(2):  # the same statement object twice: structure remembered
+            assert len((await conn.execute(base)).all()) == 3
+            assert (await conn.execute(by_year, {"year": 1950})).scalars().all() == ["Iain"]
+        narrower = by_year.where(authors.c.name != "Iain")
+        assert (await conn.execute(narrower, {"year": 1900})).scalars().all() == [
+            "Octavia",
+            "Ursula",
+        ]
+        assert (await conn.execute(base.limit(1))).scalars().all() == ["Iain"]

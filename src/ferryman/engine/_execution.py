@@ -123,8 +123,15 @@ class StatementCache:
                 "Parameters must be a dict of bind names to values, or a list of such dicts "
                 f"for an executemany; got {type(first).__name__}: {first!r}"
             )
-        binds: list[BindParameter] = []
-        key: Any = statement._key(binds)
+        memo = getattr(statement, "_memo", None)
+        if memo is None:
+            binds: list[BindParameter] = []
+            key: Any = statement._key(binds)
+            state = getattr(statement, "__dict__", None)
+            if state is not None:  # statements are immutable: a second run skips this
+                state["_memo"] = (key, binds)
+        else:
+            key, binds = memo
         names: tuple[str, ...] = ()
         if statement._uses_parameter_names:
             names = tuple(sorted(first)) if first else ()

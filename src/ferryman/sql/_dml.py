@@ -45,6 +45,7 @@ class _DML(ClauseElement):
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         new.__dict__.update(changes)
+        new.__dict__.pop("_memo", None)  # the copy has its own structure and binds
         return new
 
     def _column(self, key: Any) -> Column:

@@ -160,6 +160,7 @@ class Select(ClauseElement):
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         new.__dict__.update(changes)
+        new.__dict__.pop("_memo", None)  # the copy has its own structure and binds
         return new
 
     def where(self, *conditions: Any) -> Select:
@@ -405,6 +406,7 @@ class CompoundSelect(ClauseElement):
         new = object.__new__(CompoundSelect)
         new.__dict__.update(self.__dict__)
         new.__dict__.update(changes)
+        new.__dict__.pop("_memo", None)  # the copy has its own structure and binds
         return new
 
     @property
