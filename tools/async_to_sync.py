@@ -74,7 +74,6 @@ NAMES = {
     "_pool_async": "_pool",
     "_psycopg_async": "_psycopg",
     "_result_async": "_result",
-    "asleep": "sleep",
     "abounded": "bounded",
     "a_pool_timeout": "pool_timeout",
 }

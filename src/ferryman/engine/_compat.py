@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -24,9 +23,7 @@ __all__ = [
     "Mutex",
     "Queue",
     "abounded",
-    "asleep",
     "bounded",
-    "sleep",
 ]
 
 T = TypeVar("T")
@@ -91,8 +88,6 @@ class AMutex(contextlib.nullcontext[None]):
 
 Mutex: Callable[[], threading.Lock] = threading.Lock
 
-asleep = asyncio.sleep
-sleep = time.sleep
 
 ALock = asyncio.Lock
 Lock = threading.Lock

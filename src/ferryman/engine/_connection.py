@@ -316,10 +316,7 @@ class Connection:
     def begin(self) -> Transaction:
         """Begin a transaction: ``async with conn.begin():`` commits at the end of the
         block and rolls back if it raises."""
-        if self._s.tx is not None:
-            raise exc.InvalidRequestError(
-                "A transaction is already begun on this connection (explicitly, or implicitly by a statement: autobegin). Call commit() or rollback() first, or use begin_nested() for a savepoint"
-            )
+        self._refuse_second_begin()
         transaction = Transaction(self, nested=False)
         transaction.start()
         return transaction
@@ -342,10 +339,14 @@ class Connection:
         s.tx = TxRecord()
         return s.tx
 
+    def _refuse_second_begin(self) -> None:
+        if self._s.tx is not None:
+            raise exc.InvalidRequestError(
+                "A transaction is already begun on this connection (explicitly, or implicitly by a statement: autobegin). Call commit() or rollback() first, or use begin_nested() for a savepoint"
+            )
+
     def _begin_explicit(self) -> TxRecord:
-        s = self._s
-        if s.tx is not None:
-            self.begin()
+        self._refuse_second_begin()
         self._ensure_ready_no_tx()
         return self._begin_root(implicit=False)
 

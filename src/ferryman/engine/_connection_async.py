@@ -340,12 +340,7 @@ class AsyncConnection:
     def begin(self) -> AsyncTransaction:
         """Begin a transaction: ``async with conn.begin():`` commits at the end of the
         block and rolls back if it raises."""
-        if self._s.tx is not None:
-            raise exc.InvalidRequestError(
-                "A transaction is already begun on this connection (explicitly, or "
-                "implicitly by a statement: autobegin). Call commit() or rollback() first, "
-                "or use begin_nested() for a savepoint"
-            )
+        self._refuse_second_begin()
         transaction = AsyncTransaction(self, nested=False)
         if not ASYNC:
             transaction.start()
@@ -370,10 +365,16 @@ class AsyncConnection:
         s.tx = TxRecord()
         return s.tx
 
+    def _refuse_second_begin(self) -> None:
+        if self._s.tx is not None:
+            raise exc.InvalidRequestError(
+                "A transaction is already begun on this connection (explicitly, or "
+                "implicitly by a statement: autobegin). Call commit() or rollback() first, "
+                "or use begin_nested() for a savepoint"
+            )
+
     async def _begin_explicit(self) -> TxRecord:
-        s = self._s
-        if s.tx is not None:
-            self.begin()  # raises the "already begun" error
+        self._refuse_second_begin()
         await self._ensure_ready_no_tx()
         return await self._begin_root(implicit=False)
 
