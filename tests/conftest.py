@@ -54,6 +54,12 @@ from ferryman.engine import (
     ScalarResult,
     Transaction,
 )
+from ferryman.orm import (
+    AsyncSession,
+    AsyncSessionTransaction,
+    Session,
+    SessionTransaction,
+)
 
 PG = os.environ.get("FERRYMAN_TEST_PG", "root@127.0.0.1:5432/test")
 
@@ -159,6 +165,8 @@ _TWINS: dict[type, type] = {
     Result: AsyncResult,
     ScalarResult: AsyncScalarResult,
     MappingResult: AsyncMappingResult,
+    Session: AsyncSession,
+    SessionTransaction: AsyncSessionTransaction,
 }
 _RETURNS_AWAITABLE = {"connect", "begin", "begin_nested"}
 _STREAMING = {"stream", "stream_scalars"}
@@ -185,7 +193,7 @@ class _Done:
 
 
 def _wrap(value: Any, streamed: bool = False) -> Any:
-    if isinstance(value, (Engine, Connection, Transaction)):
+    if isinstance(value, (Engine, Connection, Transaction, Session, SessionTransaction)):
         return AsAsync(value)
     if streamed and isinstance(value, (Result, ScalarResult, MappingResult)):
         return AsAsync(value)
@@ -235,6 +243,9 @@ class AsAsync:
     def __aiter__(self) -> _AsyncIter:
         return _AsyncIter(iter(self._target))
 
+    def __contains__(self, item: Any) -> bool:
+        return item in self._target
+
     async def __aenter__(self) -> Any:
         return _wrap(self._target.__enter__())
 
@@ -276,3 +287,16 @@ def pg_admin() -> Any:
     conn = psycopg.connect(_pg_admin_url(), autocommit=True)
     yield conn
     conn.close()
+
+
+@pytest.fixture
+def make_session(engine: Any, is_async: bool) -> Any:
+    """``make_session(**kwargs)``: an ``AsyncSession`` on this test's engine, or for a
+    sync driver a ``Session`` wrapped so the same ``await`` calls work."""
+
+    def make(**kwargs: Any) -> Any:
+        if is_async:
+            return AsyncSession(engine, **kwargs)
+        return AsAsync(Session(unwrap(engine), **kwargs))
+
+    return make

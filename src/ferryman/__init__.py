@@ -17,6 +17,7 @@ from .engine import (
     create_engine,
     make_url,
 )
+from .inspection import inspect
 from .pool import NullPool, QueuePool, StaticPool
 from .schema import (
     CheckConstraint,
@@ -153,6 +154,7 @@ __all__ = [
     "false",
     "func",
     "insert",
+    "inspect",
     "intersect",
     "literal",
     "literal_column",
@@ -170,3 +172,12 @@ __all__ = [
     "update",
     "values",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # ``ferryman.orm`` / ``ferryman.asyncio`` as attributes, imported on first use
+    if name in ("orm", "asyncio", "inspection"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'ferryman' has no attribute {name!r}")

@@ -10,14 +10,24 @@ from .engine._create import create_async_engine
 from .engine._engine_async import AsyncEngine
 from .engine._result_async import AsyncMappingResult, AsyncResult, AsyncScalarResult
 from .engine._transaction_async import AsyncTransaction
+from .orm import (
+    AsyncAttrs,
+    AsyncSession,
+    AsyncSessionTransaction,
+    async_sessionmaker,
+)
 
 __all__ = [
+    "AsyncAttrs",
     "AsyncConnection",
     "AsyncEngine",
     "AsyncMappingResult",
     "AsyncResult",
     "AsyncScalarResult",
+    "AsyncSession",
+    "AsyncSessionTransaction",
     "AsyncTransaction",
+    "async_sessionmaker",
     "create_async_engine",
 ]
 

@@ -11,7 +11,13 @@ The tree::
     │   ├── ResourceClosedError        the connection / result is closed
     │   ├── PendingRollbackError       a failed transaction must be rolled back
     │   ├── NoResultFound              one() found no row
-    │   └── MultipleResultsFound       one() found more than one row
+    │   ├── MultipleResultsFound       one() found more than one row
+    │   ├── UnloadedAttributeError     async code touched an attribute not loaded
+    │   ├── DetachedInstanceError      an object outside any session needs loading
+    │   ├── UnmappedInstanceError      a session was given an object of no mapped class
+    │   ├── ObjectDeletedError         a refreshed object's row is gone
+    │   ├── NoInspectionAvailable      inspect() was given something it can't inspect
+    │   └── FlushError                 the unit of work cannot write the changes
     ├── TimeoutError                   no connection came free in pool_timeout
     └── StatementError                 a statement could not be executed
         └── DBAPIError                 the driver / database refused it
@@ -42,16 +48,20 @@ __all__ = [
     "DBAPIError",
     "DataError",
     "DatabaseError",
+    "DetachedInstanceError",
     "DriverNotInstalledError",
     "FerrymanError",
+    "FlushError",
     "IntegrityError",
     "InterfaceError",
     "InternalError",
     "InvalidRequestError",
     "MultipleResultsFound",
+    "NoInspectionAvailable",
     "NoResultFound",
     "NoSuchModuleError",
     "NotSupportedError",
+    "ObjectDeletedError",
     "ObjectNotExecutableError",
     "OperationalError",
     "PendingRollbackError",
@@ -59,6 +69,8 @@ __all__ = [
     "ResourceClosedError",
     "StatementError",
     "TimeoutError",
+    "UnloadedAttributeError",
+    "UnmappedInstanceError",
 ]
 
 
@@ -130,6 +142,43 @@ class MultipleResultsFound(InvalidRequestError):
     """``one()`` / ``one_or_none()`` / ``scalar_one()`` found more than one row."""
 
     code = "multiple-results"
+
+
+class UnloadedAttributeError(InvalidRequestError):
+    """Async code read an attribute that is not loaded (expired, deferred, or a lazy
+    relationship). Async code never loads implicitly; the message names the fixes."""
+
+    code = "unloaded-attribute"
+
+
+class DetachedInstanceError(InvalidRequestError):
+    """An attribute needs loading, but its object belongs to no session."""
+
+    code = "detached"
+
+
+class UnmappedInstanceError(InvalidRequestError):
+    """A session was given an object whose class is not mapped."""
+
+    code = "unmapped"
+
+
+class ObjectDeletedError(InvalidRequestError):
+    """Refreshing an object found its row deleted."""
+
+    code = "object-deleted"
+
+
+class NoInspectionAvailable(InvalidRequestError):
+    """``inspect()`` was given an object it has no inspection for."""
+
+    code = "no-inspection"
+
+
+class FlushError(InvalidRequestError):
+    """The unit of work cannot write the session's changes as they are."""
+
+    code = "flush"
 
 
 class TimeoutError(FerrymanError):

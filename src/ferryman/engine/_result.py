@@ -48,6 +48,7 @@ class _Core:
         "lastrowid",
         "pos",
         "process",
+        "require_unique",
         "row_cls",
         "rowcount",
         "rows",
@@ -79,6 +80,7 @@ class _Core:
         if keys is not None:
             self.row_cls = ROW_CLASSES.get(keys) or row_class(keys)
         self.yield_per: int | None = None
+        self.require_unique: str | None = None
         self.echo = echo
         if echo is not None and keys is not None:
             echo.debug("Col %r", keys)
@@ -221,8 +223,15 @@ class _View:
                 out.append(item)
         return out
 
+    def _check_unique(self) -> None:
+        message = self._core.require_unique
+        if message is not None and self._unique is None:
+            raise exc.InvalidRequestError(message)
+
     def _fetch(self, size: int | None) -> list[Any]:
         core = self._core
+        if core.require_unique is not None:
+            self._check_unique()
         items = self._build(core.fetch(size))
         if self._unique is None:
             return items
@@ -237,6 +246,8 @@ class _View:
         ``None`` when the general path is needed (a stream, ``unique()``, rows being
         logged, a closed result). The fast path for ``first()``, ``one()``, ``all()``."""
         core = self._core
+        if core.require_unique is not None:
+            self._check_unique()
         if core.closed or core.stream is not None or self._unique is not None or core.echo:
             return None
         rows, pos = (core.rows, core.pos)
@@ -429,15 +440,22 @@ class Result(_View):
     def scalars(self, index: int | str = 0) -> ScalarResult:
         """A view returning one column's values instead of rows."""
         self._core.check_open()
-        return ScalarResult._view_of(self._core, itemgetter(self._index(index)))
+        view = ScalarResult._view_of(self._core, itemgetter(self._index(index)))
+        if self._unique is not None:
+            view._set_unique(self._unique[0])
+        return view
 
     def mappings(self) -> MappingResult:
         """A view returning each row as a ``RowMapping`` (``m["name"]``)."""
         self._core.check_open()
         make = self._make
         if make is None:
-            return MappingResult._view_of(self._core, RowMapping)
-        return MappingResult._view_of(self._core, lambda raw: RowMapping(make(raw)))
+            view = MappingResult._view_of(self._core, RowMapping)
+        else:
+            view = MappingResult._view_of(self._core, lambda raw: RowMapping(make(raw)))
+        if self._unique is not None:
+            view._set_unique(self._unique[0])
+        return view
 
     def tuples(self) -> Result:
         return self

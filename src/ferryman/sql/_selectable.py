@@ -142,10 +142,18 @@ class Select(ClauseElement):
                 columns.extend(entity)
             else:
                 columns.append(entity)
+        # ORM entities (mapped classes, their attributes, aliases) are kept as given
+        # for the session, which loads objects from them; the SQL uses their tables
+        # and columns (``__clause_element__()``).
+        self._entities: tuple[Any, ...] | None = None
         if all(isinstance(c, ColumnElement) for c in columns):
             self._columns: tuple[Any, ...] = tuple(columns)
         else:
+            if any(hasattr(c, "_orm_entity_key") for c in columns):
+                self._entities = tuple(columns)
             self._columns = tuple(_column_entity(c) for c in columns)
+        self._options: tuple[Any, ...] = ()
+        self._execution_options: dict[str, Any] = {}
         self._where: tuple[ClauseElement, ...] = ()
         self._froms: tuple[Any, ...] = ()
         self._order_by: tuple[ClauseElement, ...] = ()
@@ -171,13 +179,34 @@ class Select(ClauseElement):
 
     filter = where
 
+    def options(self, *options: Any) -> Select:
+        """ORM loader options: ``select(User).options(selectinload(User.addresses))``."""
+        for option in options:
+            if not hasattr(option, "_option_key"):
+                raise exc.ArgumentError(
+                    f"options() takes loader options such as selectinload(User.addresses), "
+                    f"not {option!r}"
+                )
+        return self._copy(_options=self._options + options)
+
+    def execution_options(self, **options: Any) -> Select:
+        """Options for running this statement (``populate_existing=True`` ...)."""
+        return self._copy(_execution_options={**self._execution_options, **options})
+
+    def get_execution_options(self) -> dict[str, Any]:
+        return dict(self._execution_options)
+
     def filter_by(self, **values: Any) -> Select:
-        """``where(table.c.name == value, ...)`` on the last table selected from."""
+        """``where(table.c.name == value, ...)`` on the last table selected from
+        (or the last entity: ``select(User).filter_by(name="x")``)."""
         froms = self.get_final_froms()
         if not froms:
             raise exc.InvalidRequestError("filter_by() needs a table to select from")
         table = froms[-1]
         tables = _tables_of(table)
+        entity = self._entity_for(tables)
+        if entity is not None:
+            return self.where(*(getattr(entity, name) == value for name, value in values.items()))
         conditions = []
         for name, value in values.items():
             for candidate in reversed(tables):
@@ -187,6 +216,18 @@ class Select(ClauseElement):
             else:
                 raise exc.InvalidRequestError(f"filter_by(): no column {name!r} in {_name(table)}")
         return self.where(*conditions)
+
+    def _entity_for(self, tables: list[Any]) -> Any:
+        """The ORM entity selected or joined last among ``tables``, if any."""
+        for candidate in reversed(self._joined_entities()):
+            if candidate.__clause_element__() in tables:
+                return candidate
+        return None
+
+    def _joined_entities(self) -> list[Any]:
+        entities = [e for e in self._entities or () if hasattr(e, "_orm_entity_key")]
+        entities = [e for e in entities if hasattr(e, "__mapper__") or hasattr(e, "_aliased")]
+        return entities + list(getattr(self, "_join_entities", ()))
 
     def order_by(self, *clauses: Any) -> Select:
         if len(clauses) == 1 and clauses[0] is None:
@@ -214,6 +255,7 @@ class Select(ClauseElement):
         return self._copy(_for_update={"nowait": nowait, "skip_locked": skip_locked, "read": read})
 
     def select_from(self, *froms: Any) -> Select:
+        froms = tuple(_from_item(f) for f in froms)
         return self._copy(_froms=self._froms + froms)
 
     def join_from(
@@ -225,6 +267,11 @@ class Select(ClauseElement):
         isouter: bool = False,
         full: bool = False,
     ) -> Select:
+        if hasattr(right, "_join_parts"):
+            right, onclause = right._join_parts(None)
+        elif onclause is not None and hasattr(onclause, "_join_parts"):
+            right, onclause = onclause._join_parts(right)
+        left, right = _from_item(left), _from_item(right)
         return self._copy(
             _froms=(*self._froms, Join(left, right, onclause, isouter=isouter, full=full))
         )
@@ -232,7 +279,20 @@ class Select(ClauseElement):
     def join(
         self, right: Any, onclause: Any = None, *, isouter: bool = False, full: bool = False
     ) -> Select:
-        """Join ``right`` to the FROM clause (to its last item; ON inferred from FKs)."""
+        """Join ``right`` to the FROM clause (to its last item; ON inferred from FKs).
+        ``right`` may be a relationship (``select(User).join(User.addresses)``) and the ON
+        clause one too (``.join(Address, User.addresses)``)."""
+        joined_entity = None
+        if hasattr(right, "_join_parts"):  # a relationship attribute
+            right, onclause = right._join_parts(None)
+        elif onclause is not None and hasattr(onclause, "_join_parts"):
+            right, onclause = onclause._join_parts(right)
+        if hasattr(right, "_orm_entity_key"):
+            joined_entity = right
+        if not isinstance(right, FromClause) and hasattr(right, "__clause_element__"):
+            right = right.__clause_element__()
+        if onclause is not None and hasattr(onclause, "__clause_element__"):
+            onclause = onclause.__clause_element__()
         froms = [f for f in self.get_final_froms() if f is not right]
         if not froms:
             raise exc.InvalidRequestError("join() needs something to join from")
@@ -244,7 +304,10 @@ class Select(ClauseElement):
                     break
         joined = Join(froms[position], right, onclause, isouter=isouter, full=full)
         froms[position] = joined
-        return self._copy(_froms=tuple(froms))
+        if joined_entity is None:
+            return self._copy(_froms=tuple(froms))
+        entities = (*getattr(self, "_join_entities", ()), joined_entity)
+        return self._copy(_froms=tuple(froms), _join_entities=entities)
 
     def outerjoin(self, right: Any, onclause: Any = None, *, full: bool = False) -> Select:
         return self.join(right, onclause, isouter=True, full=full)
@@ -314,6 +377,10 @@ class Select(ClauseElement):
         key.append(self._offset._key(binds) if self._offset is not None else None)
         key.append(self._distinct)
         key.append(tuple(sorted(self._for_update.items())) if self._for_update else None)
+        if self._entities is not None:  # what the ORM loads from the rows
+            key.append(tuple(e._orm_entity_key() for e in self._entities))
+            if self._options:
+                key.append(tuple(o._option_key(binds) for o in self._options))
         return tuple(key)
 
 
@@ -325,6 +392,13 @@ def _count_bind(value: Any, what: str) -> Any:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise exc.ArgumentError(f"{what}() takes a non-negative integer, not {value!r}")
     return BindParameter(what, value)
+
+
+def _from_item(item: Any) -> Any:
+    """A FROM item: a table, join or subquery (a mapped class gives its table)."""
+    if not isinstance(item, FromClause) and hasattr(item, "__clause_element__"):
+        return item.__clause_element__()
+    return item
 
 
 def _column_entity(entity: Any) -> Any:

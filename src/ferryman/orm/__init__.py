@@ -1,0 +1,112 @@
+"""The ORM: ``from ferryman.orm import DeclarativeBase, Mapped, mapped_column, Session``.
+
+Classes declared on a ``DeclarativeBase`` map to tables; a ``Session`` (sync)
+or ``AsyncSession`` (``ferryman.asyncio``) loads them with ``select(Model)``,
+keeps one object per row (the identity map), and writes changes back in
+dependency order when flushed. Async code never loads implicitly: an
+attribute that is not loaded raises ``exc.UnloadedAttributeError`` naming the
+loader option or call that loads it.
+"""
+
+from ..inspection import inspect
+from ..sql import select
+from ._attributes import (
+    ColumnAttribute,
+    InstrumentedAttribute,
+    InstrumentedList,
+    QueryableAttribute,
+    RelationshipAttribute,
+)
+from ._declarative import (
+    AsyncAttrs,
+    DeclarativeBase,
+    Mapped,
+    MappedColumn,
+    backref,
+    declarative_base,
+    declared_attr,
+    mapped_column,
+    registry,
+    relationship,
+)
+from ._mapper import ColumnProperty, Mapper, RelationshipProperty, configure_mappers
+from ._options import (
+    AliasedClass,
+    Load,
+    aliased,
+    contains_eager,
+    joinedload,
+    lazyload,
+    noload,
+    raiseload,
+    selectinload,
+    with_parent,
+)
+from ._session import Session, SessionTransaction, sessionmaker
+from ._session_async import AsyncSession, AsyncSessionTransaction, async_sessionmaker
+from ._state import AttributeState, History, InstanceState
+
+__all__ = [
+    "AliasedClass",
+    "AsyncAttrs",
+    "AsyncSession",
+    "AsyncSessionTransaction",
+    "AttributeState",
+    "ColumnAttribute",
+    "ColumnProperty",
+    "DeclarativeBase",
+    "History",
+    "InstanceState",
+    "InstrumentedAttribute",
+    "InstrumentedList",
+    "Load",
+    "Mapped",
+    "MappedColumn",
+    "Mapper",
+    "QueryableAttribute",
+    "RelationshipAttribute",
+    "RelationshipProperty",
+    "Session",
+    "SessionTransaction",
+    "aliased",
+    "async_sessionmaker",
+    "backref",
+    "configure_mappers",
+    "contains_eager",
+    "declarative_base",
+    "declared_attr",
+    "inspect",
+    "joinedload",
+    "lazyload",
+    "mapped_column",
+    "noload",
+    "raiseload",
+    "registry",
+    "relationship",
+    "select",
+    "selectinload",
+    "sessionmaker",
+    "with_parent",
+]
+
+for _cls in (
+    AliasedClass,
+    AsyncAttrs,
+    ColumnAttribute,
+    DeclarativeBase,
+    InstanceState,
+    InstrumentedList,
+    Load,
+    Mapped,
+    Mapper,
+    QueryableAttribute,
+    RelationshipAttribute,
+    RelationshipProperty,
+    Session,
+    SessionTransaction,
+    registry,
+    sessionmaker,
+):
+    _cls.__module__ = "ferryman.orm"
+for _async_cls in (AsyncSession, AsyncSessionTransaction, async_sessionmaker):
+    _async_cls.__module__ = "ferryman.asyncio"

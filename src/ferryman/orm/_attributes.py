@@ -1,0 +1,493 @@
+"""Instrumented attributes: the descriptors a mapped class gets for its columns and
+relationships.
+
+On the class, ``User.name`` is a SQL expression (``User.name == "x"``); on an
+instance it is the value, read straight from ``obj.__dict__``. Writing records
+the old value in the state (for history and for an UPDATE of only what changed)
+and tells the session the object is dirty.
+
+A value missing from ``__dict__`` was never loaded or was expired. What
+happens then is the point of ferryman's async story: a sync ``Session`` loads
+it (a SELECT, as users of SQLAlchemy expect); async code never does I/O on
+attribute access, and raises ``UnloadedAttributeError`` naming the attribute
+and the ways to load it.
+
+Relationships keep both sides in step in memory (``back_populates`` /
+``backref``): setting ``traveler.destination = norway`` appends ``traveler`` to
+``norway.travelers`` if that collection is loaded, and vice versa. Collections
+are ``InstrumentedList``s that report appends and removals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, SupportsIndex
+
+from .. import exc
+from ..sql._elements import ColumnOperators
+from ._state import NO_VALUE, InstanceState, instance_state
+
+__all__ = [
+    "ColumnAttribute",
+    "InstrumentedAttribute",
+    "InstrumentedList",
+    "QueryableAttribute",
+    "RelationshipAttribute",
+]
+
+
+def _state_of(obj: Any) -> InstanceState:
+    try:
+        return obj.__dict__["_fm_state"]  # type: ignore[no-any-return]
+    except KeyError:
+        return instance_state(obj)
+
+
+def _note_change(state: InstanceState, key: str, old: Any) -> None:
+    """Remember ``old`` as the loaded value of ``key`` (first change only) and mark the
+    object dirty in its session."""
+    if state.key is None:
+        return  # pending / transient: everything is inserted anyway
+    committed = state.committed
+    if committed is None:
+        committed = state.committed = {}
+    if key not in committed:
+        committed[key] = old
+    if not state.modified:
+        state.modified = True
+        if state.session is not None:
+            state.session.dirty_states.add(state)
+
+
+class QueryableAttribute:
+    """A mapped attribute seen from the class: usable in SQL expressions."""
+
+    __slots__ = ("class_", "key", "parententity", "prop")
+
+    def __init__(self, class_: type, key: str, prop: Any, parententity: Any = None) -> None:
+        self.class_ = class_
+        self.key = key
+        self.prop = prop
+        self.parententity = parententity  # an aliased class, when reached through one
+
+    def _orm_entity_key(self) -> Any:
+        return ("attr", self.parententity or self.class_, self.key)
+
+    def __repr__(self) -> str:
+        return f"{self.class_.__name__}.{self.key}"
+
+    def __str__(self) -> str:
+        return f"{self.class_.__name__}.{self.key}"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+class ColumnAttribute(QueryableAttribute):
+    """``User.name``: a column of a mapped class."""
+
+    __slots__ = ("column",)
+
+    def __init__(self, class_: type, key: str, prop: Any, column: Any, parententity: Any = None):
+        super().__init__(class_, key, prop, parententity)
+        self.column = column
+
+    def __clause_element__(self) -> Any:
+        return self.column
+
+    @property
+    def expression(self) -> Any:
+        return self.column
+
+    @property
+    def type(self) -> Any:
+        return self.column.type
+
+    @property
+    def name(self) -> str:
+        return self.key
+
+    def __get__(self, obj: Any, cls: Any = None) -> Any:
+        if obj is None:
+            return self
+        try:
+            return obj.__dict__[self.key]
+        except KeyError:
+            return missing(obj, self)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        d = obj.__dict__
+        key = self.key
+        state = d.get("_fm_state") or instance_state(obj)
+        if state.key is not None:
+            _note_change(state, key, d.get(key, NO_VALUE))
+            if state.expired:
+                state.expired.discard(key)
+        d[key] = value
+
+    def __delete__(self, obj: Any) -> None:
+        d = obj.__dict__
+        state = _state_of(obj)
+        if self.key in d:
+            _note_change(state, self.key, d[self.key])
+            d[self.key] = None
+        else:
+            raise AttributeError(self.key)
+
+
+def _delegate(name: str) -> Any:
+    def method(self: ColumnAttribute, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.column, name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+for _name, _value in list(vars(ColumnOperators).items()):
+    if (
+        callable(_value)
+        and _name not in ("__init__", "_operate", "__hash__")
+        and (not _name.startswith("_") or _name.startswith("__"))
+    ):
+        setattr(ColumnAttribute, _name, _delegate(_name))
+for _name in ("label", "cast", "collate", "op"):
+    if not hasattr(ColumnAttribute, _name) or _name == "op":
+        setattr(ColumnAttribute, _name, _delegate(_name))
+
+InstrumentedAttribute = ColumnAttribute
+
+
+class RelationshipAttribute(QueryableAttribute):
+    """``User.addresses``: a relationship of a mapped class."""
+
+    __slots__ = ()
+
+    def __clause_element__(self) -> Any:
+        return self.prop.join_condition(None, None)
+
+    def _join_parts(self, right: Any) -> tuple[Any, Any]:
+        """(the FROM item to join, the ON clause) for ``select(A).join(A.bs)``."""
+        parts: tuple[Any, Any] = self.prop.join_parts(right, self.parententity)
+        return parts
+
+    def __eq__(self, other: Any) -> Any:
+        return self.prop.compare(other, self.parententity)
+
+    def __ne__(self, other: Any) -> Any:
+        from ..sql import not_
+
+        return not_(self.prop.compare(other, self.parententity))
+
+    __hash__ = QueryableAttribute.__hash__
+
+    def any(self, criterion: Any = None, **kwargs: Any) -> Any:
+        return self.prop.exists_clause(criterion, kwargs)
+
+    def has(self, criterion: Any = None, **kwargs: Any) -> Any:
+        return self.prop.exists_clause(criterion, kwargs)
+
+    def __get__(self, obj: Any, cls: Any = None) -> Any:
+        if obj is None:
+            return self
+        try:
+            return obj.__dict__[self.key]
+        except KeyError:
+            return missing(obj, self)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if self.prop.mapper is None:
+            self.prop.parent.registry.configure()
+        if self.prop.uselist:
+            set_collection(obj, self.prop, value)
+        else:
+            set_scalar(obj, self.prop, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self.__set__(obj, [] if self.prop.uselist else None)
+
+
+# -- what a missing value does ------------------------------------------------------
+
+
+def missing(obj: Any, attr: QueryableAttribute) -> Any:
+    """The value of an attribute not in ``obj.__dict__``: a default for new objects, a
+    load in a sync session, an ``UnloadedAttributeError`` in async code."""
+    state = _state_of(obj)
+    prop = attr.prop
+    key = attr.key
+    if prop.is_relationship and prop.mapper is None:
+        prop.parent.registry.configure()
+    if state.key is None:  # transient or pending: nothing to load
+        if getattr(prop, "uselist", False):
+            return obj.__dict__.setdefault(key, new_collection(obj, prop, ()))
+        return None
+    lazy = getattr(prop, "lazy", "select")
+    if state.lazy is not None:
+        lazy = state.lazy.get(key, lazy)
+    if lazy == "noload":
+        value = new_collection(obj, prop, ()) if prop.uselist else None
+        obj.__dict__[key] = value
+        return value
+    if lazy == "raise" or (lazy == "raise_on_sql" and not _known_without_sql(obj, prop)):
+        raise exc.InvalidRequestError(
+            f"{state.mapper.class_.__name__}.{key} is not available due to lazy={lazy!r}; "
+            f"load it in the query: .options(selectinload({state.mapper.class_.__name__}.{key}))"
+        )
+    core = state.session
+    if core is None:
+        raise exc.DetachedInstanceError(
+            f"{state.describe()} is not bound to a session, so {state.mapper.class_.__name__}."
+            f"{key} can't be loaded; load it before the session closes (a loader option or "
+            "session.refresh()), keep values after commit with expire_on_commit=False, or "
+            "add the object to a session (session.add(obj) / session.merge(obj))"
+        )
+    loader = core.sync_loader()
+    if loader is None:
+        raise exc.UnloadedAttributeError(unloaded_message(state, key))
+    loader._load_attribute(state, key)
+    try:
+        return obj.__dict__[key]
+    except KeyError:
+        raise exc.ObjectDeletedError(
+            f"{state.describe()} has no row any more (deleted, or its transaction rolled back)"
+        ) from None
+
+
+def _known_without_sql(obj: Any, prop: Any) -> bool:
+    """A many-to-one whose target is already in the identity map (or is NULL)."""
+    if prop.uselist or prop.direction != "MANYTOONE":
+        return False
+    state = _state_of(obj)
+    ident = prop.foreign_ident(state)
+    if ident is None:
+        return True
+    core = state.session
+    return core is not None and core.identity_get(prop.mapper, ident) is not None
+
+
+def unloaded_message(state: InstanceState, key: str) -> str:
+    """The error for async code reading an unloaded attribute: what, why, and each fix."""
+    cls = state.mapper.class_.__name__
+    var = cls.lower()
+    prop = state.mapper.attrs_by_key[key]
+    expired = bool(state.expired and key in state.expired)
+    if getattr(prop, "is_relationship", False):
+        return (
+            f"{cls}.{key} is not loaded, and async code never loads implicitly. Load it "
+            f"with the query: .options(selectinload({cls}.{key})) or "
+            f".options(joinedload({cls}.{key})); or load it now: "
+            f"await {var}.awaitable_attrs.{key} (needs AsyncAttrs on the base class) or "
+            f"await session.refresh({var}, [{key!r}])"
+        )
+    why = (
+        "it was expired (by commit(), rollback() or expire())" if expired else "it was not loaded"
+    )
+    fixes = [f"await session.refresh({var}, [{key!r}])", f"await {var}.awaitable_attrs.{key}"]
+    if expired:
+        fixes.append("keep values after commit: async_sessionmaker(..., expire_on_commit=False)")
+    column = getattr(prop, "column", None)
+    if column is not None and (column.server_default is not None or column.primary_key):
+        fixes.append('fetch server defaults on INSERT: __mapper_args__ = {"eager_defaults": True}')
+    return (
+        f"{cls}.{key} of {state.describe()} is not loaded: {why}, and async code never "
+        "loads implicitly. Fixes: " + "; ".join(fixes)
+    )
+
+
+# -- relationships: setting values and keeping both sides in step -------------------
+
+
+def _cascade_add(state: InstanceState, prop: Any, item: Any) -> None:
+    core = state.session
+    if core is not None and item is not None and "save-update" in prop.cascade:
+        core.cascade_add(item)
+
+
+def set_scalar(obj: Any, prop: Any, value: Any, initiator: Any = None) -> None:
+    """``child.parent = value``: record the change, update the other side, cascade."""
+    d = obj.__dict__
+    key = prop.key
+    old = d.get(key, NO_VALUE)
+    if old is value:
+        return
+    if value is not None:
+        _check_target(prop, value)
+    state = _state_of(obj)
+    _note_change(state, key, old)
+    d[key] = value
+    reverse = prop.reverse
+    if reverse is not None and initiator is not reverse:
+        if old is not None and old is not NO_VALUE:
+            _unlink(old, reverse, obj, prop)
+        if value is not None:
+            _link(value, reverse, obj, prop)
+    _cascade_add(state, prop, value)
+
+
+def _check_target(prop: Any, value: Any) -> None:
+    if not isinstance(value, prop.mapper.class_):
+        raise exc.ArgumentError(
+            f"{prop.parent.class_.__name__}.{prop.key} takes {prop.mapper.class_.__name__} "
+            f"objects, not {value!r}"
+        )
+
+
+def _link(target: Any, reverse: Any, obj: Any, initiator: Any) -> None:
+    """Put ``obj`` on ``target``'s side of the relationship (if that side is loaded, or
+    ``target`` is new)."""
+    td = target.__dict__
+    if reverse.uselist:
+        collection = td.get(reverse.key)
+        if collection is None:
+            if _state_of(target).key is not None:
+                return  # not loaded: it will load with obj in it after the flush
+            collection = td[reverse.key] = new_collection(target, reverse, ())
+        if not any(o is obj for o in collection):
+            collection._append(obj, initiator)
+    elif td.get(reverse.key, NO_VALUE) is not obj:
+        set_scalar(target, reverse, obj, initiator)
+
+
+def _unlink(target: Any, reverse: Any, obj: Any, initiator: Any) -> None:
+    td = target.__dict__
+    if reverse.uselist:
+        collection = td.get(reverse.key)
+        if collection is not None:
+            for i, item in enumerate(collection):
+                if item is obj:
+                    collection._remove_at(i, initiator)
+                    break
+    elif td.get(reverse.key, NO_VALUE) is obj:
+        set_scalar(target, reverse, None, initiator)
+
+
+def set_collection(obj: Any, prop: Any, value: Any) -> None:
+    """``parent.children = [...]``: the old items are removed, the new ones appended."""
+    if value is None or isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise exc.ArgumentError(
+            f"{prop.parent.class_.__name__}.{prop.key} is a collection: assign a list, "
+            f"not {value!r}"
+        )
+    items = list(value)
+    d = obj.__dict__
+    current = d.get(prop.key)
+    if current is None:  # not loaded: the new list replaces whatever the row has
+        _note_change(_state_of(obj), prop.key, NO_VALUE)
+        current = d[prop.key] = new_collection(obj, prop, ())
+    keep = {id(o) for o in items}
+    for i in range(len(current) - 1, -1, -1):
+        if id(current[i]) not in keep:
+            current._remove_at(i, None)
+    present = {id(o) for o in current}
+    for item in items:
+        if id(item) not in present:
+            current._append(item, None)
+
+
+class InstrumentedList(list[Any]):
+    """A relationship collection: a list that keeps the other side and the session
+    informed of appends and removals."""
+
+    __slots__ = ("_owner", "_prop")
+
+    _owner: Any
+    _prop: Any
+
+    def _changing(self) -> InstanceState:
+        """Before the first change since load: remember the items as they were."""
+        state = _state_of(self._owner)
+        if state.key is not None and (
+            state.committed is None or self._prop.key not in state.committed
+        ):
+            _note_change(state, self._prop.key, list(self))
+        return state
+
+    def _added(self, item: Any, initiator: Any) -> None:
+        prop = self._prop
+        _check_target(prop, item)
+        reverse = prop.reverse
+        if reverse is not None and initiator is not reverse:
+            _link(item, reverse, self._owner, prop)
+        _cascade_add(_state_of(self._owner), prop, item)
+
+    def _removed(self, item: Any, initiator: Any) -> None:
+        reverse = self._prop.reverse
+        if reverse is not None and initiator is not reverse:
+            _unlink(item, reverse, self._owner, self._prop)
+
+    def _append(self, item: Any, initiator: Any) -> None:
+        self._changing()
+        list.append(self, item)
+        self._added(item, initiator)
+
+    def _remove_at(self, index: int, initiator: Any) -> None:
+        self._changing()
+        item = list.pop(self, index)
+        self._removed(item, initiator)
+
+    def append(self, item: Any) -> None:
+        self._append(item, None)
+
+    def extend(self, items: Iterable[Any]) -> None:
+        for item in list(items):
+            self._append(item, None)
+
+    def __iadd__(self, items: Iterable[Any]) -> InstrumentedList:  # type: ignore[misc]
+        self.extend(items)
+        return self
+
+    def insert(self, index: SupportsIndex, item: Any) -> None:
+        self._changing()
+        list.insert(self, index, item)
+        self._added(item, None)
+
+    def remove(self, item: Any) -> None:
+        for i, existing in enumerate(self):
+            if existing is item or existing == item:
+                self._remove_at(i, None)
+                return
+        raise ValueError(
+            f"{item!r} is not in {self._prop.parent.class_.__name__}.{self._prop.key}"
+        )
+
+    def pop(self, index: SupportsIndex = -1) -> Any:
+        item = self[index]
+        self._remove_at(int(index) % len(self), None)
+        return item
+
+    def clear(self) -> None:
+        for i in range(len(self) - 1, -1, -1):
+            self._remove_at(i, None)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if isinstance(index, slice):
+            old = self[index]
+            self._changing()
+            list.__setitem__(self, index, value)
+            for item in old:
+                self._removed(item, None)
+            for item in self[index]:
+                self._added(item, None)
+            return
+        old = self[index]
+        self._changing()
+        list.__setitem__(self, index, value)
+        self._removed(old, None)
+        self._added(value, None)
+
+    def __delitem__(self, index: Any) -> None:
+        old = self[index] if isinstance(index, slice) else [self[index]]
+        self._changing()
+        list.__delitem__(self, index)
+        for item in old:
+            self._removed(item, None)
+
+    def __reduce__(self) -> Any:
+        return (list, (list(self),))
+
+
+def new_collection(owner: Any, prop: Any, items: Iterable[Any]) -> InstrumentedList:
+    collection = InstrumentedList(items)
+    collection._owner = owner
+    collection._prop = prop
+    return collection

@@ -1,0 +1,672 @@
+"""Declarative mapping: classes that describe their table.
+
+Two styles, mixable in one class::
+
+    class Country(Base):                      # classic
+        __tablename__ = "countries"
+        id = Column(Integer, primary_key=True)
+
+    class Traveler(Base):                     # annotated
+        __tablename__ = "travelers"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str | None]              # nullable, type from the annotation
+
+When a subclass of the base is created, ``__init_subclass__`` collects its
+columns and relationships (from the class and any mixins, ``declared_attr``
+included), builds the ``Table`` in the registry's ``MetaData``, makes the
+``Mapper`` and puts instrumented attributes on the class.
+
+Annotations may be strings (``from __future__ import annotations``); they are
+evaluated in the class's module, and relationship targets not defined yet are
+read from the annotation text (``Mapped[list["Traveler"]]``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import sys
+import typing
+import uuid
+import weakref
+from typing import Any, Generic, TypeVar
+
+from .. import exc
+from ..sql import _types as types
+from ..sql._schema import Column, Constraint, ForeignKey, Index, MetaData, Table
+from ._mapper import Mapper, RelationshipProperty, configure_registry
+from ._state import instance_state
+
+__all__ = [
+    "AsyncAttrs",
+    "DeclarativeBase",
+    "Mapped",
+    "MappedColumn",
+    "backref",
+    "declarative_base",
+    "declared_attr",
+    "mapped_column",
+    "registry",
+    "relationship",
+]
+
+T = TypeVar("T")
+_REGISTRIES: weakref.WeakSet[registry] = weakref.WeakSet()
+
+
+class Mapped(Generic[T]):
+    """``name: Mapped[str]``: the type of a mapped attribute (for type checkers and for
+    the column type and nullability)."""
+
+    if typing.TYPE_CHECKING:
+
+        def __get__(self, obj: Any, cls: Any) -> T: ...
+        def __set__(self, obj: Any, value: T) -> None: ...
+
+
+class MappedColumn:
+    """What ``mapped_column()`` returns: a column to be made for the class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args = args
+        self.kwargs = kwargs
+
+    def column(self, key: str, annotation: Any, type_map: dict[Any, Any], owner: str) -> Column:
+        args = list(self.args)
+        kwargs = dict(self.kwargs)
+        name = args.pop(0) if args and isinstance(args[0], str) else kwargs.pop("name", key)
+        has_type = (
+            any(
+                isinstance(a, types.TypeEngine)
+                or (isinstance(a, type) and issubclass(a, types.TypeEngine))
+                for a in args
+            )
+            or "type_" in kwargs
+        )
+        inner, nullable = _unwrap_annotation(annotation)
+        if not has_type:
+            if any(isinstance(a, ForeignKey) for a in args) and inner is None:
+                pass  # the type of the referenced column
+            elif inner is not None:
+                args.insert(0, _type_for(inner, type_map, f"{owner}.{key}"))
+            elif annotation is None:
+                raise exc.ArgumentError(
+                    f"{owner}.{key} = mapped_column() has no type: give one "
+                    f"(mapped_column(String(50))) or annotate it ({key}: Mapped[str])"
+                )
+        if "nullable" not in kwargs and nullable is not None and not kwargs.get("primary_key"):
+            kwargs["nullable"] = nullable
+        for option in ("init", "repr", "default_factory", "compare", "kw_only", "sort_order"):
+            kwargs.pop(option, None)
+        deferred = kwargs.pop("deferred", False)
+        if deferred:
+            raise exc.ArgumentError(f"{owner}.{key}: deferred columns are not supported yet")
+        return Column(name, *args, **kwargs)
+
+
+def mapped_column(*args: Any, **kwargs: Any) -> Any:
+    """A column of a declarative class: ``Column``'s arguments, with the type and
+    nullability taken from the ``Mapped[...]`` annotation when not given."""
+    return MappedColumn(*args, **kwargs)
+
+
+class _RelationshipSpec(RelationshipProperty):
+    """A ``relationship()`` in a class body (a fresh property is made per class)."""
+
+    def __init__(self, argument: Any = None, **kwargs: Any) -> None:
+        super().__init__(argument, **kwargs)
+        self.spec_kwargs = kwargs
+
+    def copy(self) -> RelationshipProperty:
+        return RelationshipProperty(self.argument, **self.spec_kwargs)
+
+
+def relationship(argument: Any = None, **kwargs: Any) -> Any:
+    """A link to another mapped class (see the module docs of ``ferryman.orm``)."""
+    return _RelationshipSpec(argument, **kwargs)
+
+
+def backref(name: str, **kwargs: Any) -> tuple[str, dict[str, Any]]:
+    """``relationship("User", backref=backref("addresses", order_by=...))``."""
+    return (name, kwargs)
+
+
+class declared_attr(Generic[T]):
+    """A class-level attribute computed per mapped class (``__tablename__``, columns
+    and relationships on mixins): the function gets the class."""
+
+    def __init__(self, fn: Any, cascading: bool = False) -> None:
+        self.fn = fn
+        self.cascading = cascading
+        self.__doc__ = fn.__doc__
+
+    def __get__(self, obj: Any, cls: Any) -> Any:
+        return self.fn(cls)
+
+    @classmethod
+    def directive(cls, fn: Any) -> declared_attr[Any]:
+        return cls(fn)
+
+
+# -- types from annotations ----------------------------------------------------------
+
+_DEFAULT_TYPES: dict[Any, Any] = {
+    int: types.Integer,
+    str: types.String,
+    float: types.Float,
+    bool: types.Boolean,
+    bytes: types.LargeBinary,
+    decimal.Decimal: types.Numeric,
+    datetime.datetime: types.DateTime,
+    datetime.date: types.Date,
+    datetime.time: types.Time,
+    datetime.timedelta: types.Interval,
+    uuid.UUID: types.Uuid,
+    dict: types.JSON,
+}
+
+
+def _unwrap_annotation(annotation: Any) -> tuple[Any, bool | None]:
+    """``Mapped[X | None]`` -> (X, True); ``Mapped[X]`` -> (X, False)."""
+    if annotation is None:
+        return None, None
+    inner = annotation
+    origin = typing.get_origin(inner)
+    if origin is Mapped:
+        inner = typing.get_args(inner)[0]
+    nullable = False
+    args = typing.get_args(inner)
+    if typing.get_origin(inner) in (typing.Union, _UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        nullable = True
+        inner = rest[0] if len(rest) == 1 else None
+    return inner, nullable
+
+
+_UnionType: Any = type(int | str)
+
+
+def _type_for(python_type: Any, type_map: dict[Any, Any], where: str) -> Any:
+    for mapping in (type_map, _DEFAULT_TYPES):
+        if python_type in mapping:
+            found = mapping[python_type]
+            return found() if isinstance(found, type) else found
+    origin = typing.get_origin(python_type)
+    if origin is not None:
+        for mapping in (type_map, _DEFAULT_TYPES):
+            if origin in mapping:
+                found = mapping[origin]
+                return found() if isinstance(found, type) else found
+    if isinstance(python_type, type) and issubclass(python_type, enum.Enum):
+        return types.Enum(python_type)
+    if typing.get_origin(python_type) is typing.Literal:
+        return types.Enum(*typing.get_args(python_type), native_enum=False)
+    raise exc.ArgumentError(
+        f"{where}: no column type for annotation {python_type!r}; give the type "
+        "(mapped_column(MyType)) or add it to the base's type_annotation_map"
+    )
+
+
+# -- the registry --------------------------------------------------------------------
+
+
+class registry:
+    """The mapped classes of one base, and the ``MetaData`` of their tables."""
+
+    def __init__(
+        self,
+        *,
+        metadata: MetaData | None = None,
+        type_annotation_map: dict[Any, Any] | None = None,
+    ) -> None:
+        self.metadata = metadata if metadata is not None else MetaData()
+        self.type_annotation_map = dict(type_annotation_map or {})
+        self._classes: dict[str, list[type]] = {}
+        self.mappers: list[Mapper] = []
+        _REGISTRIES.add(self)
+
+    def resolve(self, name: str, rel: RelationshipProperty) -> type:
+        found = self._classes.get(name) or self._classes.get(name.rpartition(".")[2])
+        if not found:
+            raise exc.InvalidRequestError(
+                f"relationship {rel.parent.class_.__name__}.{rel.key} names class {name!r}, "
+                f"which this registry does not know; mapped classes are "
+                f"{sorted(self._classes)}"
+            )
+        if len(found) > 1:
+            raise exc.InvalidRequestError(
+                f"More than one mapped class is called {name!r}; name it by module path"
+            )
+        return found[0]
+
+    def configure(self) -> None:
+        configure_registry(self.mappers)
+
+    def generate_base(self, name: str = "Base") -> type:
+        return type(
+            name,
+            (_DeclarativeBody,),
+            {"registry": self, "metadata": self.metadata, "__abstract__": True, "_fm_base": True},
+        )
+
+    def map_declaratively(self, cls: type) -> Mapper:
+        return _map_class(cls, self)
+
+    def dispose(self) -> None:
+        self._classes.clear()
+        self.mappers.clear()
+
+    def __repr__(self) -> str:
+        return f"<registry {len(self.mappers)} mappers>"
+
+
+def _all_registries() -> list[registry]:
+    return list(_REGISTRIES)
+
+
+# -- what every mapped class gets ------------------------------------------------------
+
+
+def _default_init(self: Any, **kwargs: Any) -> None:
+    cls = type(self)
+    mapper = cls.__mapper__
+    if not mapper.configured:
+        mapper.registry.configure()
+    instance_state(self)
+    for key, value in kwargs.items():
+        if key not in mapper.attrs_by_key and not hasattr(cls, key):
+            raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
+        setattr(self, key, value)
+
+
+def _default_repr(self: Any) -> str:
+    mapper = type(self).__mapper__
+    d = self.__dict__
+    parts = []
+    for prop in mapper.column_attrs:
+        parts.append(
+            f"{prop.key}={d[prop.key]!r}" if prop.key in d else f"{prop.key}=<not loaded>"
+        )
+    for key, rel in mapper.relationships.items():
+        if key not in d:
+            parts.append(f"{key}=<not loaded>")
+        elif rel.uselist:
+            parts.append(f"{key}=[{', '.join(_short(o) for o in d[key])}]")
+        else:
+            parts.append(f"{key}={_short(d[key])}")
+    return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _short(obj: Any) -> str:
+    """A related object inside a repr: its class and key (no recursion)."""
+    if obj is None:
+        return "None"
+    mapper = getattr(type(obj), "__mapper__", None)
+    if mapper is None:
+        return repr(obj)
+    state = d.get("_fm_state") if (d := obj.__dict__) else None
+    ident = state.identity if state is not None else None
+    if ident is not None:
+        values = dict(zip(mapper.pk_keys, ident, strict=True))
+    else:
+        values = {k: d.get(k) for k in mapper.pk_keys}
+    return f"{type(obj).__name__}({', '.join(f'{k}={v!r}' for k, v in values.items())})"
+
+
+class _ClassOnly:
+    """A class-level method that instances do not have (so that an instance is never
+    taken for a SQL expression)."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def __get__(self, obj: Any, cls: Any) -> Any:
+        if obj is not None:
+            raise AttributeError(self.fn.__name__)
+        return self.fn.__get__(cls, type(cls))
+
+
+def _clause_element(cls: Any) -> Any:
+    return cls.__mapper__.local_table
+
+
+def _orm_entity_key(cls: Any) -> Any:
+    return ("entity", cls.__mapper__)
+
+
+_clause_element.__name__ = "__clause_element__"
+
+
+class _DeclarativeBody:
+    """Behaviour shared by every declarative base."""
+
+    __abstract__ = True
+    registry: Any
+    metadata: MetaData
+    __mapper__: Mapper
+    __table__: Table
+
+    __clause_element__ = _ClassOnly(_clause_element)
+    _orm_entity_key = _ClassOnly(_orm_entity_key)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("_fm_base"):
+            return
+        if _DeclarativeBody in cls.__bases__ or DeclarativeBase in cls.__bases__:
+            _setup_base(cls)
+            return
+        if cls.__dict__.get("__abstract__"):
+            return
+        _map_class(cls, cls.registry)
+
+    if not typing.TYPE_CHECKING:
+        __init__ = _default_init
+
+    __repr__ = _default_repr
+
+
+class DeclarativeBase(_DeclarativeBody):
+    """The base of your mapped classes::
+
+        class Base(DeclarativeBase):
+            pass
+
+    ``Base.metadata`` holds the tables; ``type_annotation_map`` on the base adds
+    annotation -> column type entries; ``metadata = MetaData(...)`` sets your own."""
+
+    __abstract__ = True
+    _fm_base = True
+
+    if typing.TYPE_CHECKING:
+
+        def __init__(self, **kwargs: Any) -> None: ...
+
+
+def _setup_base(cls: type) -> None:
+    own = cls.__dict__
+    reg = own.get("registry")
+    if not isinstance(reg, registry):
+        reg = registry(
+            metadata=own.get("metadata") if isinstance(own.get("metadata"), MetaData) else None,
+            type_annotation_map=own.get("type_annotation_map"),
+        )
+    cls.registry = reg  # type: ignore[attr-defined]
+    cls.metadata = reg.metadata  # type: ignore[attr-defined]
+
+
+def declarative_base(
+    *,
+    metadata: MetaData | None = None,
+    cls: type = object,
+    name: str = "Base",
+    type_annotation_map: dict[Any, Any] | None = None,
+) -> Any:
+    """``Base = declarative_base()``: the older spelling of ``class Base(DeclarativeBase)``."""
+    reg = registry(metadata=metadata, type_annotation_map=type_annotation_map)
+    bases = (_DeclarativeBody,) if cls is object else (cls, _DeclarativeBody)
+    return type(
+        name,
+        bases,
+        {"registry": reg, "metadata": reg.metadata, "__abstract__": True, "_fm_base": True},
+    )
+
+
+class AsyncAttrs:
+    """Mixin for the base: ``await obj.awaitable_attrs.name`` loads ``name`` if it is
+    not loaded (through the object's ``AsyncSession``) and returns it."""
+
+    @property
+    def awaitable_attrs(self) -> Any:
+        return _AwaitableAttrs(self)
+
+
+class _AwaitableAttrs:
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def __getattr__(self, key: str) -> Any:
+        obj = self._obj
+        mapper = type(obj).__mapper__
+        if key not in mapper.attrs_by_key:
+            return _ready(getattr(obj, key))
+        return _load_async(obj, key)
+
+
+async def _ready(value: Any) -> Any:
+    return value
+
+
+async def _load_async(obj: Any, key: str) -> Any:
+    d = obj.__dict__
+    if key in d:
+        return d[key]
+    state = instance_state(obj)
+    core = state.session
+    if state.key is None or core is None or core.async_front is None:
+        return getattr(obj, key)  # a default, a sync load, or the error that explains
+    await core.async_front._load_attribute_async(state, key)
+    return d[key]
+
+
+# -- mapping one class ---------------------------------------------------------------
+
+
+def _class_namespace(cls: type) -> dict[str, Any]:
+    module = sys.modules.get(cls.__module__)
+    namespace = dict(vars(module)) if module is not None else {}
+    namespace.update({"Mapped": Mapped})
+    for klass in reversed(cls.__mro__):
+        namespace.update({k: v for k, v in vars(klass).items() if isinstance(v, type)})
+    namespace[cls.__name__] = cls
+    return namespace
+
+
+def _evaluate(annotation: Any, namespace: dict[str, Any]) -> Any:
+    if not isinstance(annotation, str):
+        return annotation
+    try:
+        return eval(annotation, namespace)
+    except Exception:
+        return _UNRESOLVED
+
+
+_UNRESOLVED = object()
+
+
+def _relationship_target_from_text(text: str) -> tuple[str | None, bool | None]:
+    """``Mapped[list["Traveler"]]`` -> ("Traveler", True); ``Mapped[Country | None]`` ->
+    ("Country", False)."""
+    body = text.strip()
+    if body.startswith("Mapped[") and body.endswith("]"):
+        body = body[len("Mapped[") : -1].strip()
+    uselist = False
+    for prefix in ("list[", "List[", "typing.List[", "set[", "Set["):
+        if body.startswith(prefix) and body.endswith("]"):
+            body = body[len(prefix) : -1]
+            uselist = True
+    if body.startswith("Optional[") and body.endswith("]"):
+        body = body[len("Optional[") : -1]
+    parts = [p.strip() for p in body.split("|") if p.strip() != "None"]
+    if len(parts) != 1:
+        return None, None
+    return parts[0].strip("'\""), uselist
+
+
+def _relationship_target(annotation: Any, raw: Any) -> tuple[Any, bool | None]:
+    """The target class (or its name) and whether it is a list, from an annotation."""
+    if annotation is _UNRESOLVED or annotation is None:
+        if isinstance(raw, str):
+            return _relationship_target_from_text(raw)
+        return None, None
+    inner = annotation
+    if typing.get_origin(inner) is Mapped:
+        inner = typing.get_args(inner)[0]
+    if isinstance(inner, str):
+        return _relationship_target_from_text(inner)
+    origin = typing.get_origin(inner)
+    if origin in (list, set):
+        arg = typing.get_args(inner)[0]
+        return (arg.__forward_arg__ if isinstance(arg, typing.ForwardRef) else arg), True
+    inner, _ = _unwrap_annotation(inner)
+    if isinstance(inner, typing.ForwardRef):
+        return inner.__forward_arg__, False
+    return inner, False
+
+
+def _collect(cls: type) -> tuple[list[tuple[str, Any, Any, Any]], dict[str, Any]]:
+    """(key, value, evaluated annotation, raw annotation) for every attribute the class
+    and its unmapped bases declare, in declaration order; plus the class directives."""
+    namespace = _class_namespace(cls)
+    seen: dict[str, tuple[str, Any, Any, Any]] = {}
+    for klass in reversed(cls.__mro__):
+        if klass is object or klass in (_DeclarativeBody, DeclarativeBase, AsyncAttrs):
+            continue
+        if "__mapper__" in vars(klass) and klass is not cls:
+            raise exc.ArgumentError(
+                f"{cls.__name__} subclasses the mapped class {klass.__name__}; "
+                "mapped class inheritance is not supported yet"
+            )
+        annotations = vars(klass).get("__annotations__", {})
+        names = list(annotations) + [n for n in vars(klass) if n not in annotations]
+        for name in names:
+            if name.startswith("__") or name in ("registry", "metadata", "_fm_base"):
+                continue
+            raw_value = vars(klass).get(name, _UNRESOLVED)
+            value = raw_value
+            if isinstance(raw_value, declared_attr):
+                value = raw_value.fn(cls)
+            raw_annotation = annotations.get(name)
+            annotation = _evaluate(raw_annotation, namespace) if raw_annotation else None
+            is_mapped_annotation = raw_annotation is not None and (
+                typing.get_origin(annotation) is Mapped
+                or (
+                    isinstance(raw_annotation, str)
+                    and raw_annotation.strip().startswith("Mapped[")
+                )
+            )
+            if value is _UNRESOLVED and not is_mapped_annotation:
+                continue
+            if not (
+                is_mapped_annotation
+                or isinstance(value, (Column, MappedColumn, RelationshipProperty))
+            ):
+                continue
+            if isinstance(value, Column) and klass is not cls:
+                value = _copy_column(value)
+            seen[name] = (name, value, annotation, raw_annotation)
+    directives = {}
+    for name in ("__tablename__", "__table_args__", "__table__", "__mapper_args__"):
+        value = getattr(cls, name, None)
+        if value is not None:
+            directives[name] = value
+    return list(seen.values()), directives
+
+
+def _copy_column(column: Column) -> Column:
+    """A mixin's ``Column`` (each class gets its own)."""
+    if column.table is None:
+        copy = Column.__new__(Column)
+        for slot in Column.__slots__:
+            setattr(copy, slot, getattr(column, slot))
+        copy.foreign_keys = [
+            ForeignKey(
+                fk._target,
+                ondelete=fk.ondelete,
+                onupdate=fk.onupdate,
+                name=fk.name,
+                use_alter=fk.use_alter,
+            )
+            for fk in column.foreign_keys
+        ]
+        for fk in copy.foreign_keys:
+            fk.parent = copy
+        return copy
+    return column
+
+
+def _map_class(cls: type, reg: registry) -> Mapper:
+    items, directives = _collect(cls)
+    owner = cls.__name__
+    columns: list[tuple[str, Column]] = []
+    relationships: dict[str, RelationshipProperty] = {}
+    for key, value, annotation, raw in items:
+        if isinstance(value, RelationshipProperty):
+            rel = value.copy() if isinstance(value, _RelationshipSpec) else value
+            target, uselist = _relationship_target(annotation, raw)
+            rel.annotation_target = target
+            rel.annotation_uselist = uselist
+            relationships[key] = rel
+        elif isinstance(value, Column):
+            if not value.name:
+                value.name = key
+            columns.append((key, value))
+        elif isinstance(value, MappedColumn):
+            if annotation is _UNRESOLVED:
+                raise exc.ArgumentError(
+                    f"{owner}.{key}: can't evaluate the annotation {raw!r}; import the names "
+                    "it uses in the module that defines the class"
+                )
+            columns.append((key, value.column(key, annotation, reg.type_annotation_map, owner)))
+        else:  # an annotation alone
+            if annotation is _UNRESOLVED:
+                target, uselist = _relationship_target(annotation, raw)
+                raise exc.ArgumentError(
+                    f"{owner}.{key}: can't evaluate the annotation {raw!r}; if it is a "
+                    f"relationship, assign relationship() to it"
+                )
+            columns.append(
+                (key, MappedColumn().column(key, annotation, reg.type_annotation_map, owner))
+            )
+    table = directives.get("__table__")
+    if table is None:
+        tablename = directives.get("__tablename__")
+        if not tablename:
+            raise exc.ArgumentError(
+                f"Class {owner} has no __tablename__ (or __table__); set "
+                f'__tablename__ = "..." or mark the class __abstract__ = True'
+            )
+        args, kwargs = _table_args(directives.get("__table_args__"), owner)
+        table = Table(tablename, reg.metadata, *[c for _, c in columns], *args, **kwargs)
+    else:
+        if columns:
+            names = [k for k, _ in columns]
+            raise exc.ArgumentError(
+                f"{owner} gives __table__ and also declares columns {names}; use one or the other"
+            )
+        columns = [(c.name, c) for c in table.c]
+    mapper_args = dict(directives.get("__mapper_args__") or {})
+    eager_defaults = mapper_args.pop("eager_defaults", "auto")
+    if mapper_args:
+        raise exc.ArgumentError(
+            f"{owner}.__mapper_args__: unsupported option(s) {sorted(mapper_args)}"
+        )
+    mapper = Mapper(cls, table, reg, columns, relationships, eager_defaults)
+    cls.__mapper__ = mapper  # type: ignore[attr-defined]
+    cls.__table__ = table  # type: ignore[attr-defined]
+    mapper.instrument()
+    reg._classes.setdefault(cls.__name__, []).append(cls)
+    reg._classes.setdefault(f"{cls.__module__}.{cls.__qualname__}", []).append(cls)
+    reg.mappers.append(mapper)
+    return mapper
+
+
+def _table_args(spec: Any, owner: str) -> tuple[list[Any], dict[str, Any]]:
+    if spec is None:
+        return [], {}
+    if isinstance(spec, dict):
+        return [], dict(spec)
+    if isinstance(spec, tuple):
+        if spec and isinstance(spec[-1], dict):
+            return list(spec[:-1]), dict(spec[-1])
+        return list(spec), {}
+    raise exc.ArgumentError(
+        f"{owner}.__table_args__ must be a tuple (constraints, then optionally a dict) or a "
+        f"dict, not {spec!r}"
+    )
+
+
+__all__ += ["Constraint", "Index"]  # re-exported for __table_args__ users' convenience

@@ -1,0 +1,590 @@
+"""The unit of work: a flush as a plan.
+
+``flush_plan(core)`` writes the session's changes:
+
+1. cascades: objects reachable through ``save-update`` relationships join the
+   flush; ``delete`` cascades and ``delete-orphan`` removals mark objects
+   deleted (loading collections that are not loaded, through the plan);
+2. mappers are ordered so that a table comes after the tables its foreign
+   keys point to; for each mapper in that order, foreign keys are copied from
+   the related objects (``child.parent_id = parent.id``), then its new objects
+   are INSERTed in batches (one multi-row ``INSERT ... RETURNING`` per batch of
+   objects with the same columns, fetching primary keys and server defaults
+   in the same statement) and its changed objects UPDATEd (only the changed
+   columns; objects changing the same columns share one executemany);
+3. deletes run last, children before parents.
+
+Nothing in the session changes until every statement has succeeded: values
+the flush writes into objects (new keys, copied foreign keys, defaults) are
+recorded in an undo log and put back if a statement fails, so a failed flush
+leaves every object as it was (pending objects stay pending).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import exc
+from ..sql import bindparam, delete, insert, select, update
+from ..sql._elements import BindParameter, ClauseElement
+from ._attributes import new_collection
+from ._options import relationship_criterion
+from ._plan import Execute, Plan, rows_of
+from ._state import DELETED, NO_VALUE, PERSISTENT, InstanceState
+
+__all__ = ["flush_plan"]
+
+_MAX_PARAMS = 30000  # below SQLite's 32766 and asyncpg's 32767 parameters per statement
+
+
+class _Value:
+    """A bound value in a bulk statement (only ``value`` is read when executing)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class BulkInsert(ClauseElement):
+    """``INSERT INTO t (cols) VALUES (...), (...) [RETURNING ...]`` built without a
+    bind object per value: the compiled form (cached per table, columns, row count
+    and RETURNING) is made from a real ``insert()`` on first use only."""
+
+    _uses_parameter_names = True
+
+    def __init__(
+        self, table: Any, columns: list[Any], rows: list[list[Any]], returning: list[Any]
+    ):
+        self.table = table
+        self.columns = columns
+        self.rows = rows
+        self.returning = returning
+        key = ("orm_bulk_insert", table, tuple(columns), len(rows), tuple(returning))
+        self._memo = (key, [_Value(v) for row in rows for v in row])
+
+    def _real(self) -> Any:
+        stmt = insert(self.table)
+        if self.columns:
+            rows = [
+                {c: BindParameter(None, v, c.type) for c, v in zip(self.columns, row, strict=True)}
+                for row in self.rows
+            ]
+            stmt = stmt.values(rows if len(rows) > 1 else rows[0])
+        if self.returning:
+            stmt = stmt.returning(*self.returning)
+        return stmt
+
+    def _key(self, binds: list[Any]) -> Any:
+        real = self._real()
+        self.__dict__["_compiled_from"] = real
+        real._key(binds)
+        return self._memo[0]
+
+    def _compiler_dispatch(self, compiler: Any, **kw: Any) -> str:
+        return self.__dict__["_compiled_from"]._compiler_dispatch(compiler, **kw)  # type: ignore[no-any-return]
+
+
+class _Undo:
+    """What the flush wrote into objects, to put back if it fails."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[dict[str, Any], str, Any]] = []
+
+    def set(self, d: dict[str, Any], key: str, value: Any) -> None:
+        self.log.append((d, key, d.get(key, NO_VALUE)))
+        d[key] = value
+
+    def undo(self) -> None:
+        for d, key, old in reversed(self.log):
+            if old is NO_VALUE:
+                d.pop(key, None)
+            else:
+                d[key] = old
+
+
+def _sort_mappers(mappers: set[Any]) -> list[Any]:
+    """Mappers whose tables are referenced come first."""
+    ordered: list[Any] = []
+    visiting: set[Any] = set()
+
+    def visit(mapper: Any) -> None:
+        if mapper in ordered:
+            return
+        if mapper in visiting:
+            raise exc.FlushError(
+                f"Foreign keys form a cycle through {mapper.class_.__name__}; rows of these "
+                "classes can't be ordered for INSERT (use ForeignKey(..., use_alter=True) and "
+                "flush in two steps)"
+            )
+        visiting.add(mapper)
+        for dep in sorted(mapper.dependencies, key=lambda m: m.local_table.name):
+            if dep in mappers:
+                visit(dep)
+        visiting.discard(mapper)
+        ordered.append(mapper)
+
+    for mapper in sorted(mappers, key=lambda m: m.local_table.name):
+        visit(mapper)
+    return ordered
+
+
+def flush_plan(core: Any) -> Plan:
+    """Write the session's pending changes (see the module docstring)."""
+    undo = _Undo()
+    try:
+        result = yield from _flush(core, undo)
+    except BaseException:
+        undo.undo()
+        raise
+    return result
+
+
+def _flush(core: Any, undo: _Undo) -> Plan:
+    for mapper in {s.mapper for s in (*core.new.values(), *core.dirty_states)}:
+        mapper.registry.configure()
+    core.cascade_pending()
+    to_delete: dict[int, InstanceState] = dict(core.deleted)
+    yield from _cascade_deletes(core, to_delete, undo)
+    _orphans(core, to_delete)
+    new = [s for s in core.new.values() if id(s) not in to_delete]
+    mappers = {s.mapper for s in new} | {s.mapper for s in core.dirty_states}
+    mappers |= {s.mapper for s in to_delete.values()}
+    order = _sort_mappers(mappers)
+    inserted: list[tuple[InstanceState, Any]] = []
+    updated: list[InstanceState] = []
+    expire_after: list[tuple[InstanceState, list[str]]] = []
+    for mapper in order:
+        mine_new = [s for s in new if s.mapper is mapper]
+        for state in mine_new:
+            _sync_many_to_one(state, undo)
+        mine_dirty = [
+            s
+            for s in core.dirty_states
+            if s.mapper is mapper and id(s) not in to_delete and s.status == PERSISTENT
+        ]
+        for state in mine_dirty:
+            _sync_many_to_one(state, undo)
+        if mine_new:
+            done = yield from _insert(core, mapper, mine_new, undo, expire_after)
+            inserted.extend(done)
+        if mine_dirty:
+            changed = yield from _update(core, mapper, mine_dirty, undo, expire_after)
+            updated.extend(changed)
+        for state in mine_new + mine_dirty:
+            _sync_one_to_many(core, state, undo, to_delete)
+    for mapper in reversed(order):
+        states = [s for s in to_delete.values() if s.mapper is mapper and s.key is not None]
+        if states:
+            yield from _delete(mapper, states)
+    _finish(core, inserted, updated, to_delete, expire_after)
+
+
+def _sync_many_to_one(state: InstanceState, undo: _Undo) -> None:
+    """``child.parent_id = child.parent.id`` for every loaded many-to-one."""
+    d = state.obj.__dict__
+    mapper = state.mapper
+    for rel in mapper.relationships.values():
+        if rel.direction != "MANYTOONE" or rel.viewonly or rel.key not in d:
+            continue
+        target = d[rel.key]
+        changed = state.committed is not None and rel.key in state.committed
+        if target is None:
+            if changed or state.key is None:
+                if (
+                    state.key is None
+                    and all(d.get(mapper.key_by_column[p]) is not None for p, _ in rel.pairs)
+                    and not changed
+                ):
+                    continue  # a new object given the key column directly
+                for parent_col, _ in rel.pairs:
+                    _set_fk(state, mapper.key_by_column[parent_col], None, undo)
+            continue
+        td = target.__dict__
+        tstate = td.get("_fm_state")
+        if tstate is None or (tstate.key is None and tstate.session is None):
+            raise exc.FlushError(
+                f"{state.describe()}.{rel.key} refers to {target!r}, which is not in the "
+                "session: add it (session.add()) or keep the default save-update cascade"
+            )
+        for parent_col, target_col in rel.pairs:
+            value = td.get(rel.mapper.key_by_column[target_col])
+            _set_fk(state, mapper.key_by_column[parent_col], value, undo)
+
+
+def _set_fk(state: InstanceState, key: str, value: Any, undo: _Undo) -> None:
+    d = state.obj.__dict__
+    old = d.get(key, NO_VALUE)
+    if old is value or (old is not NO_VALUE and old == value and type(old) is type(value)):
+        return
+    if state.key is not None:
+        committed = state.committed
+        if committed is None:
+            committed = state.committed = {}
+        if key not in committed:
+            undo.log.append((committed, key, NO_VALUE))
+            committed[key] = old
+    undo.set(d, key, value)
+
+
+def _sync_one_to_many(
+    core: Any, state: InstanceState, undo: _Undo, to_delete: dict[int, InstanceState]
+) -> None:
+    """After the parent is written: each child in its collections gets the parent's
+    key; children removed from a collection get NULL (unless they are deleted)."""
+    d = state.obj.__dict__
+    mapper = state.mapper
+    for rel in mapper.relationships.values():
+        if rel.direction != "ONETOMANY" or rel.viewonly or rel.key not in d:
+            continue
+        values = [d.get(mapper.key_by_column[p]) for p, _ in rel.pairs]
+        target_keys = [rel.mapper.key_by_column[t] for _, t in rel.pairs]
+        for child in d[rel.key] if rel.uselist else [d[rel.key]]:
+            if child is None:
+                continue
+            cstate = child.__dict__["_fm_state"]
+            if id(cstate) in to_delete:
+                continue
+            _mark_fk_change(core, cstate, target_keys, values, undo)
+        old = (state.committed or {}).get(rel.key, NO_VALUE)
+        if old is NO_VALUE or old is None:
+            continue
+        current = d[rel.key] if rel.uselist else [d[rel.key]]
+        current_ids = {id(o) for o in current if o is not None}
+        for child in old if rel.uselist else [old]:
+            if child is None or id(child) in current_ids:
+                continue
+            cstate = child.__dict__["_fm_state"]
+            if id(cstate) in to_delete or cstate.key is None:
+                continue
+            if all(child.__dict__.get(k) == v for k, v in zip(target_keys, values, strict=True)):
+                _mark_fk_change(core, cstate, target_keys, [None] * len(values), undo)
+
+
+def _mark_fk_change(
+    core: Any, cstate: InstanceState, keys: list[str], values: list[Any], undo: _Undo
+) -> None:
+    cd = cstate.obj.__dict__
+    if all(cd.get(k, NO_VALUE) == v for k, v in zip(keys, values, strict=True)):
+        return
+    for key, value in zip(keys, values, strict=True):
+        _set_fk(cstate, key, value, undo)
+    if cstate.key is not None and cstate not in core.dirty_states:
+        core.dirty_states.add(cstate)
+        cstate.modified = True
+
+
+def _cascade_deletes(core: Any, to_delete: dict[int, InstanceState], undo: _Undo) -> Plan:
+    """Objects deleted through ``cascade="delete"``; children of deleted parents that
+    are not deleted get their foreign key set to NULL (loading them if needed)."""
+    queue = list(to_delete.values())
+    while queue:
+        state = queue.pop()
+        d = state.obj.__dict__
+        for rel in state.mapper.relationships.values():
+            if rel.direction != "ONETOMANY" or rel.viewonly:
+                continue
+            if "delete" not in rel.cascade and rel.passive_deletes:
+                continue
+            if rel.key in d:
+                children = list(d[rel.key]) if rel.uselist else [d[rel.key]]
+            elif state.key is None or (rel.passive_deletes and "delete" in rel.cascade):
+                continue
+            else:
+                stmt = select(rel.mapper.class_).where(relationship_criterion(rel, d))
+                from ._loading import query_plan
+
+                result = yield from query_plan(core, stmt, None, {})
+                children = [row[0] for row in result._core.rows]
+            for child in children:
+                if child is None:
+                    continue
+                cstate = child.__dict__["_fm_state"]
+                if "delete" in rel.cascade:
+                    if id(cstate) not in to_delete:
+                        if cstate.key is None:
+                            core.new.pop(id(cstate), None)
+                            continue
+                        to_delete[id(cstate)] = cstate
+                        queue.append(cstate)
+                elif cstate.key is not None and id(cstate) not in to_delete:
+                    keys = [rel.mapper.key_by_column[t] for _, t in rel.pairs]
+                    _mark_fk_change(core, cstate, keys, [None] * len(keys), undo)
+
+
+def _orphans(core: Any, to_delete: dict[int, InstanceState]) -> None:
+    """Children removed from a ``delete-orphan`` collection are deleted."""
+    for state in list(core.dirty_states):
+        committed = state.committed or {}
+        d = state.obj.__dict__
+        for rel in state.mapper.relationships.values():
+            if "delete-orphan" not in rel.cascade or rel.key not in committed:
+                continue
+            old = committed[rel.key]
+            if old is NO_VALUE or old is None:
+                continue
+            current = (
+                {id(o) for o in (d.get(rel.key) or ())} if rel.uselist else {id(d.get(rel.key))}
+            )
+            for child in old if rel.uselist else [old]:
+                if child is not None and id(child) not in current:
+                    cstate = child.__dict__["_fm_state"]
+                    if cstate.key is not None:
+                        to_delete[id(cstate)] = cstate
+                    else:
+                        core.new.pop(id(cstate), None)
+
+
+def _insert(
+    core: Any,
+    mapper: Any,
+    states: list[InstanceState],
+    undo: _Undo,
+    expire_after: list[tuple[InstanceState, list[str]]],
+) -> Plan:
+    """INSERT new objects, batched by the columns they give; set keys and defaults."""
+    table = mapper.local_table
+    dialect = core.dialect
+    returning_ok = dialect is not None and dialect.supports_returning
+    eager = mapper.eager_defaults
+    fetch_defaults = returning_ok and eager in ("auto", True)
+    groups: dict[tuple[str, ...], list[InstanceState]] = {}
+    for state in states:
+        d = state.obj.__dict__
+        for prop in mapper.column_attrs:
+            column = prop.column
+            if prop.key not in d and column.default is not None:
+                default = column.default
+                value = default.arg if hasattr(default, "arg") else default
+                undo.set(d, prop.key, value() if callable(value) else value)
+        given = tuple(
+            p.key
+            for p in mapper.column_attrs
+            if p.key in d and not (d[p.key] is None and _server_generated(p.column))
+        )
+        groups.setdefault(given, []).append(state)
+    done: list[tuple[InstanceState, Any]] = []
+    for given, group in groups.items():
+        columns = [mapper.attrs_by_key[k].column for k in given]
+        missing = [p for p in mapper.column_attrs if p.key not in given]
+        missing_pk = [p for p in missing if p.column.primary_key]
+        for p in missing_pk:
+            if not _server_generated(p.column):
+                raise exc.FlushError(
+                    f"{group[0].describe()} has no value for primary key "
+                    f"{mapper.class_.__name__}.{p.key}, and the database won't make one; "
+                    "set it before flushing"
+                )
+        server = [p for p in missing if not p.column.primary_key and _has_server_value(p.column)]
+        fetch = missing_pk + (server if fetch_defaults else [])
+        returning = [p.column for p in fetch] if returning_ok else []
+        batch = _batch_size(
+            len(columns), len(group), bool(missing_pk) and bool(returning), mapper, returning_ok
+        )
+        for i in range(0, len(group), batch):
+            chunk = group[i : i + batch]
+            rows = [[s.obj.__dict__[k] for k in given] for s in chunk]
+            result = yield Execute(BulkInsert(table, columns, rows, returning))
+            got = rows_of(result) if returning else None
+            if got is not None and len(got) != len(chunk):
+                raise exc.FlushError(
+                    f"INSERT into {table.name!r} returned {len(got)} rows for {len(chunk)} objects"
+                )
+            if got is not None and len(chunk) > 1 and missing_pk:
+                got = sorted(got, key=lambda row: tuple(row[: len(missing_pk)]))
+            for j, state in enumerate(chunk):
+                d = state.obj.__dict__
+                if got is not None:
+                    for prop, value in zip(fetch, got[j], strict=True):
+                        undo.set(d, prop.key, value)
+                elif missing_pk:
+                    if len(missing_pk) != 1 or result.lastrowid is None:
+                        raise exc.FlushError(
+                            f"Can't learn the new primary key of {state.describe()}: the "
+                            "database has no RETURNING and no last row id"
+                        )
+                    undo.set(d, missing_pk[0].key, result.lastrowid)
+                unfetched = []
+                for prop in missing:
+                    if prop in fetch or prop.key in d:
+                        continue
+                    if _has_server_value(prop.column) or prop.column.primary_key:
+                        unfetched.append(prop.key)  # the database chose it: load on demand
+                    else:
+                        undo.set(d, prop.key, None)  # the INSERT left it NULL
+                if unfetched:
+                    expire_after.append((state, unfetched))
+                done.append((state, mapper.identity_of(d)))
+    return done
+
+
+def _server_generated(column: Any) -> bool:
+    """The database makes this primary key's value (autoincrement, identity, sequence,
+    or a server default)."""
+    if column.server_default is not None or column.identity is not None:
+        return True
+    if column.sequence is not None:
+        return True
+    table = column.table
+    pk = table.primary_key.columns if table is not None else []
+    from ..sql._types import Integer
+
+    return column.autoincrement is True or (
+        column.autoincrement == "auto" and len(pk) == 1 and isinstance(column.type, Integer)
+    )
+
+
+def _has_server_value(column: Any) -> bool:
+    return column.server_default is not None or column.identity is not None
+
+
+def _batch_size(ncols: int, nrows: int, needs_order: bool, mapper: Any, returning: bool) -> int:
+    if not returning and any(_server_generated(c) for c in mapper.primary_key):
+        return 1  # one row per statement: the driver's last row id is the key
+    if needs_order and not all(_monotonic(c) for c in mapper.primary_key):
+        return 1  # keys that can't be matched to rows by order
+    if ncols == 0:
+        return 1  # INSERT ... DEFAULT VALUES
+    return max(1, min(nrows, _MAX_PARAMS // ncols, 1000))
+
+
+def _monotonic(column: Any) -> bool:
+    """Keys that grow in insertion order (sequences, autoincrement integers): a
+    multi-row INSERT's RETURNING rows sorted by key match its VALUES rows."""
+    from ..sql._types import Integer
+
+    return isinstance(column.type, Integer) and column.server_default is None
+
+
+def _update(
+    core: Any,
+    mapper: Any,
+    states: list[InstanceState],
+    undo: _Undo,
+    expire_after: list[tuple[InstanceState, list[str]]],
+) -> Plan:
+    """UPDATE the changed columns; objects changing the same columns share one
+    executemany."""
+    groups: dict[tuple[str, ...], list[tuple[InstanceState, dict[str, Any]]]] = {}
+    changed_states: list[InstanceState] = []
+    for state in states:
+        d = state.obj.__dict__
+        committed = state.committed or {}
+        keys = []
+        for prop in mapper.column_attrs:
+            key = prop.key
+            if key not in committed:
+                continue
+            old = committed[key]
+            new = d.get(key, NO_VALUE)
+            if new is NO_VALUE or (old is not NO_VALUE and old is new):
+                continue
+            if old is not NO_VALUE and type(old) is type(new) and old == new:
+                continue
+            keys.append(key)
+        changed_states.append(state)
+        if not keys:
+            continue
+        for prop in mapper.column_attrs:
+            column = prop.column
+            if prop.key not in keys and column.onupdate is not None:
+                value = column.onupdate.arg if hasattr(column.onupdate, "arg") else column.onupdate
+                undo.set(d, prop.key, value() if callable(value) else value)
+                keys.append(prop.key)
+        params = {f"v_{k}": d[k] for k in keys}
+        for i, key in enumerate(mapper.pk_keys):
+            old = committed.get(key, NO_VALUE)
+            params[f"pk_{i}"] = d[key] if old is NO_VALUE else old
+        groups.setdefault(tuple(keys), []).append((state, params))
+        server = [p.key for p in mapper.column_attrs if p.column.server_onupdate is not None]
+        if server:
+            expire_after.append((state, server))
+    table = mapper.local_table
+    for changed, items in groups.items():
+        stmt = _update_statement(mapper, table, changed)
+        result = yield Execute(stmt, [params for _, params in items])
+        if result.rowcount not in (-1, len(items)):
+            raise exc.FlushError(
+                f"UPDATE of {table.name!r} matched {result.rowcount} rows, expected "
+                f"{len(items)}: a row was deleted or its key changed in another transaction"
+            )
+    return changed_states
+
+
+def _update_statement(mapper: Any, table: Any, keys: tuple[str, ...]) -> Any:
+    cache = mapper._loaders
+    stmt = cache.get(("update", keys))
+    if stmt is None:
+        stmt = (
+            update(table)
+            .where(*[c == bindparam(f"pk_{i}") for i, c in enumerate(mapper.primary_key)])
+            .values({mapper.attrs_by_key[k].column: bindparam(f"v_{k}") for k in keys})
+        )
+        cache[("update", keys)] = stmt
+    return stmt
+
+
+def _delete(mapper: Any, states: list[InstanceState]) -> Plan:
+    cache = mapper._loaders
+    stmt = cache.get("delete")
+    if stmt is None:
+        stmt = delete(mapper.local_table).where(
+            *[c == bindparam(f"pk_{i}") for i, c in enumerate(mapper.primary_key)]
+        )
+        cache["delete"] = stmt
+    params = []
+    for state in states:
+        ident = state.identity or ()
+        params.append({f"pk_{i}": v for i, v in enumerate(ident)})
+    result = yield Execute(stmt, params)
+    if result.rowcount not in (-1, len(states)):
+        raise exc.FlushError(
+            f"DELETE from {mapper.local_table.name!r} matched {result.rowcount} rows, expected "
+            f"{len(states)}: a row was already deleted in another transaction"
+        )
+
+
+def _finish(
+    core: Any,
+    inserted: list[tuple[InstanceState, Any]],
+    updated: list[InstanceState],
+    deleted: dict[int, InstanceState],
+    expire_after: list[tuple[InstanceState, list[str]]],
+) -> None:
+    """Every statement succeeded: move objects along their lifecycle."""
+    for state, ident in inserted:
+        state.key = ident
+        state.transition("flush_insert")
+        state.committed = None
+        state.modified = False
+        core.identity_map_for(state.mapper)[ident] = state.obj
+        core.new.pop(id(state), None)
+        core.flushed_new.append(state)
+        d = state.obj.__dict__
+        for rel in state.mapper.relationships.values():
+            if rel.uselist and rel.key not in d:
+                d[rel.key] = new_collection(state.obj, rel, ())
+    for state in updated:
+        state.committed = None
+        state.modified = False
+        core.dirty_states.discard(state)
+    for state in list(core.dirty_states):
+        if state.status != PERSISTENT:
+            core.dirty_states.discard(state)
+            state.modified = False
+    for state in deleted.values():
+        if state.key is None:
+            continue
+        core.identity_map_for(state.mapper).pop(state.key, None)
+        if state.status != DELETED:
+            state.transition("flush_delete")
+        state.deleted = True
+        core.flushed_deleted.append(state)
+        core.dirty_states.discard(state)
+        core.deleted.pop(id(state), None)
+    core.deleted.clear()
+    for state, keys in expire_after:
+        d = state.obj.__dict__
+        for key in keys:
+            d.pop(key, None)
+        state.expired = (state.expired or set()) | set(keys)

@@ -1,0 +1,401 @@
+"""Loading objects from rows: queries, selectin loads, lazy loads, refreshes.
+
+Every function here that needs the database is a *plan* (see ``_plan``): it
+yields statements and receives results, so one implementation serves
+``Session`` and ``AsyncSession``.
+
+Rows become objects through a row loader made once per query execution from
+the cached ``EntityLoad`` (mapper, column positions, joined relationships):
+look the primary key up in the identity map; if the object is new, fill its
+``__dict__`` from the row in one ``update(zip(keys, row))``; if it exists, keep
+its values (pending changes win) but fill what was expired.
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+from typing import Any
+
+from .. import exc
+from ..engine._result import Result
+from ..sql import and_, or_, select
+from ._attributes import new_collection
+from ._options import relationship_criterion
+from ._plan import Execute, Plan, rows_of
+from ._query import EntityLoad, ORMStatement, QueryContext, compile_orm_select
+from ._state import PERSISTENT, InstanceState
+
+__all__ = ["get_plan", "load_attribute_plan", "query_plan", "refresh_plan"]
+
+_IN_CHUNK = 500
+
+
+def statement_key(stmt: Any) -> tuple[Any, list[Any]]:
+    memo = stmt.__dict__.get("_memo")
+    if memo is None:
+        binds: list[Any] = []
+        key = stmt._key(binds)
+        memo = stmt.__dict__["_memo"] = (key, binds)
+    return memo  # type: ignore[no-any-return]
+
+
+def query_plan(core: Any, stmt: Any, params: Any, options: dict[str, Any]) -> Plan:
+    """Run an ORM select; return a buffered ``Result`` of objects (and columns)."""
+    key, binds = statement_key(stmt)
+    context = compile_orm_select(stmt, key, binds)
+    result = yield Execute(ORMStatement(context, key, binds), params)
+    populate = bool(
+        options.get("populate_existing") or stmt._execution_options.get("populate_existing")
+    )
+    rows, selectins = build_rows(context, rows_of(result), core, populate)
+    for load, objects in selectins:
+        yield from _selectin_loads(core, load, objects, populate)
+    out = Result(context.keys, rows)
+    if context.unique_required:
+        out._core.require_unique = (
+            "The result holds objects with a joined eager load of a collection, so a row "
+            "repeats per related row: call .unique() on the result (result.unique()."
+            "scalars().all()), or use selectinload() for the collection"
+        )
+    return out
+
+
+def build_rows(
+    context: QueryContext, raw_rows: Any, core: Any, populate: bool
+) -> tuple[list[Any], list[tuple[EntityLoad, dict[int, Any]]]]:
+    """The result rows (tuples of objects and values), and for each load with selectin
+    relationships, the objects it returned."""
+    selectins: list[tuple[EntityLoad, dict[int, Any]]] = []
+    getters = []
+    for kind, item in context.items:
+        if kind == "entity":
+            getters.append(_row_loader(item, core, populate, selectins))
+        else:
+            getters.append(itemgetter(item))
+    if len(getters) == 1:
+        get = getters[0]
+        rows = [(get(raw),) for raw in raw_rows]
+    else:
+        rows = [tuple([get(raw) for get in getters]) for raw in raw_rows]
+    return rows, selectins
+
+
+def _row_loader(load: EntityLoad, core: Any, populate: bool, selectins: list[Any]) -> Any:
+    """A function from a row to the object of ``load`` (made once per execution)."""
+    mapper = load.mapper
+    cls = mapper.class_
+    new = cls.__new__
+    imap = core.identity_map_for(mapper)
+    keys = load.keys
+    start = load.start
+    end = start + len(keys)
+    pk = [start + keys.index(k) for k in mapper.pk_keys]
+    single = len(pk) == 1
+    p0 = pk[0]
+    joined = [(rel, _row_loader(child, core, populate, selectins)) for rel, child in load.joined]
+    lazy = dict(load.lazy) or None
+    noload = [k for k, v in load.lazy.items() if v == "noload"]
+    populating: dict[int, Any] = {}
+    returned: dict[int, Any] | None = None
+    if load.selectin:
+        returned = {}
+        selectins.append((load, returned))
+    state_class = InstanceState
+
+    def load_row(row: Any) -> Any:
+        if single:
+            ident = row[p0]
+            if ident is None:
+                return None
+        else:
+            ident = tuple([row[i] for i in pk])
+            if None in ident:
+                return None
+        obj = imap.get(ident)
+        if obj is None:
+            obj = new(cls)
+            d = obj.__dict__
+            d.update(zip(keys, row if start == 0 else row[start:end], strict=False))
+            state = state_class(obj, mapper)
+            state.key = ident
+            state.session = core
+            state.status = PERSISTENT
+            d["_fm_state"] = state
+            imap[ident] = obj
+            fresh = True
+        else:
+            d = obj.__dict__
+            state = d["_fm_state"]
+            fresh = populate and id(obj) not in populating
+            if fresh:
+                d.update(zip(keys, row if start == 0 else row[start:end], strict=False))
+                state.committed = None
+                state.expired = None
+                if state.modified:
+                    state.modified = False
+                    core.dirty_states.discard(state)
+            elif state.expired:
+                _fill_expired(state, d, keys, row, start)
+        if lazy is not None:
+            if state.lazy is None:
+                state.lazy = dict(lazy)
+            else:
+                state.lazy.update(lazy)
+            for key in noload:
+                if key not in d:
+                    rel = mapper.relationships[key]
+                    d[key] = new_collection(obj, rel, ()) if rel.uselist else None
+        for rel, child_loader in joined:
+            child = child_loader(row)
+            key = rel.key
+            if rel.uselist:
+                entry = populating.get(id(obj))
+                if entry is None or key not in entry:
+                    if entry is None:
+                        entry = populating[id(obj)] = {}
+                    if fresh or key not in d:
+                        collection = d[key] = new_collection(obj, rel, ())
+                        entry[key] = (collection, set())
+                        _forget_expired(state, key)
+                    else:
+                        entry[key] = None
+                slot = entry[key]
+                if slot is not None and child is not None and id(child) not in slot[1]:
+                    slot[1].add(id(child))
+                    list.append(slot[0], child)
+                    _set_reverse(rel, child, obj)
+            elif fresh or key not in d:
+                d[key] = child
+                _forget_expired(state, key)
+        if returned is not None:
+            returned[id(obj)] = obj
+        return obj
+
+    return load_row
+
+
+def _fill_expired(state: Any, d: dict[str, Any], keys: list[str], row: Any, start: int) -> None:
+    expired = state.expired
+    for i, key in enumerate(keys):
+        if key in expired:
+            d[key] = row[start + i]
+            expired.discard(key)
+    if not expired:
+        state.expired = None
+
+
+def _forget_expired(state: Any, key: str) -> None:
+    if state.expired:
+        state.expired.discard(key)
+
+
+def _set_reverse(rel: Any, child: Any, parent: Any) -> None:
+    """A loaded one-to-many also tells each child its parent (the row says so)."""
+    reverse = rel.reverse
+    if reverse is not None and not reverse.uselist:
+        cd = child.__dict__
+        if reverse.key not in cd:
+            cd[reverse.key] = parent
+
+
+# -- selectin --------------------------------------------------------------------------
+
+
+def _selectin_loads(core: Any, load: EntityLoad, objects: dict[int, Any], populate: bool) -> Plan:
+    for rel, sub_options in load.selectin:
+        parents = [o for o in objects.values() if populate or rel.key not in o.__dict__]
+        if not parents:
+            continue
+        if rel.direction == "MANYTOONE":
+            yield from _selectin_many_to_one(core, rel, parents, sub_options, populate)
+        else:
+            yield from _selectin_one_to_many(core, rel, parents, sub_options, populate)
+
+
+def _in_criteria(columns: list[Any], values: list[Any]) -> Any:
+    if len(columns) == 1:
+        return columns[0].in_(values)
+    return or_(*[and_(*[c == v for c, v in zip(columns, vs, strict=True)]) for vs in values])
+
+
+def _selectin_one_to_many(
+    core: Any, rel: Any, parents: list[Any], sub_options: tuple[Any, ...], populate: bool
+) -> Plan:
+    parent_keys = [rel.parent.key_by_column[p] for p, _ in rel.pairs]
+    child_keys = [rel.mapper.key_by_column[t] for _, t in rel.pairs]
+    target_columns = [t for _, t in rel.pairs]
+    by_value: dict[Any, list[Any]] = {}
+    for parent in parents:
+        d = parent.__dict__
+        value = tuple(d.get(k) for k in parent_keys)
+        d[rel.key] = new_collection(parent, rel, ())
+        _forget_expired(d["_fm_state"], rel.key)
+        if None not in value:
+            by_value.setdefault(value if len(value) > 1 else value[0], []).append(parent)
+    values = list(by_value)
+    single = len(child_keys) == 1
+    for i in range(0, len(values), _IN_CHUNK):
+        chunk = values[i : i + _IN_CHUNK]
+        stmt = select(rel.mapper.class_).where(_in_criteria(target_columns, chunk))
+        if sub_options:
+            stmt = stmt.options(*sub_options)
+        if rel.order_by:
+            stmt = stmt.order_by(*rel.order_by)
+        result = yield from query_plan(core, stmt, None, {"populate_existing": populate})
+        for (child,) in result._core.rows:
+            cd = child.__dict__
+            value = cd.get(child_keys[0]) if single else tuple(cd.get(k) for k in child_keys)
+            for parent in by_value.get(value, ()):
+                list.append(parent.__dict__[rel.key], child)
+                _set_reverse(rel, child, parent)
+
+
+def _selectin_many_to_one(
+    core: Any, rel: Any, parents: list[Any], sub_options: tuple[Any, ...], populate: bool
+) -> Plan:
+    imap = core.identity_map_for(rel.mapper)
+    idents: dict[Any, None] = {}
+    for parent in parents:
+        ident = rel.foreign_ident(parent.__dict__["_fm_state"])
+        if ident is not None and (populate or sub_options or ident not in imap):
+            idents[ident] = None
+    values = list(idents)
+    pk = rel.mapper.primary_key
+    for i in range(0, len(values), _IN_CHUNK):
+        chunk = values[i : i + _IN_CHUNK]
+        stmt = select(rel.mapper.class_).where(_in_criteria(pk, chunk))
+        if sub_options:
+            stmt = stmt.options(*sub_options)
+        yield from query_plan(core, stmt, None, {"populate_existing": populate})
+    for parent in parents:
+        d = parent.__dict__
+        ident = rel.foreign_ident(d["_fm_state"])
+        d[rel.key] = None if ident is None else imap.get(ident)
+        _forget_expired(d["_fm_state"], rel.key)
+
+
+# -- one object: attributes, refresh, get ------------------------------------------------
+
+
+def load_attribute_plan(core: Any, state: InstanceState, key: str) -> Plan:
+    """Load ``key`` of a persistent object: a relationship by its own query, a column
+    together with every other expired column of the object."""
+    mapper = state.mapper
+    prop = mapper.attrs_by_key[key]
+    if prop.is_relationship:
+        yield from _relationship_plan(core, state, prop)
+        return
+    d = state.obj.__dict__
+    keys = [p.key for p in mapper.column_attrs if p.key not in d or p.key == key]
+    yield from refresh_plan(core, state, keys)
+
+
+def _relationship_plan(core: Any, state: InstanceState, rel: Any) -> Plan:
+    obj = state.obj
+    d = obj.__dict__
+    rel.parent.registry.configure()
+    if rel.direction == "MANYTOONE":
+        fk_keys = [rel.parent.key_by_column[p] for p, _ in rel.pairs]
+        if all(d.get(k) is None for k in fk_keys) and all(k in d for k in fk_keys):
+            d[rel.key] = None
+            _forget_expired(state, rel.key)
+            return
+        ident = rel.foreign_ident(state)
+        if ident is not None:
+            target = core.identity_map_for(rel.mapper).get(ident)
+            if target is not None:
+                d[rel.key] = target
+                _forget_expired(state, rel.key)
+                return
+    if any(rel.parent.key_by_column[p] not in d for p, _ in rel.pairs):
+        # the key columns were expired too: load the object's expired columns first
+        keys = [p.key for p in rel.parent.column_attrs if p.key not in d]
+        yield from refresh_plan(core, state, keys)
+    stmt = select(rel.mapper.class_).where(relationship_criterion(rel, d))
+    if rel.order_by:
+        stmt = stmt.order_by(*rel.order_by)
+    result = yield from query_plan(core, stmt, None, {})
+    objects = [row[0] for row in result._core.rows]
+    if rel.uselist:
+        d[rel.key] = new_collection(obj, rel, objects)
+        for child in objects:
+            _set_reverse(rel, child, obj)
+    else:
+        d[rel.key] = objects[0] if objects else None
+    _forget_expired(state, rel.key)
+
+
+def refresh_plan(core: Any, state: InstanceState, keys: list[str] | None) -> Plan:
+    """Load column values (all when ``keys`` is None, overwriting changes) and the
+    named relationships of one persistent object."""
+    mapper = state.mapper
+    obj = state.obj
+    d = obj.__dict__
+    if keys is None:
+        column_keys = [p.key for p in mapper.column_attrs]
+        rel_keys = [k for k in mapper.relationships if k in d]
+    else:
+        unknown = [k for k in keys if k not in mapper.attrs_by_key]
+        if unknown:
+            raise exc.InvalidRequestError(
+                f"{mapper.class_.__name__} has no mapped attribute(s) {unknown}; its "
+                f"attributes are {list(mapper.attrs_by_key)}"
+            )
+        column_keys = [k for k in keys if not mapper.attrs_by_key[k].is_relationship]
+        rel_keys = [k for k in keys if mapper.attrs_by_key[k].is_relationship]
+    if column_keys:
+        ident = state.identity or ()
+        columns = [mapper.attrs_by_key[k].column for k in column_keys]
+        criteria = [c == v for c, v in zip(mapper.primary_key, ident, strict=True)]
+        result = yield Execute(select(*columns).where(*criteria))
+        rows = rows_of(result)
+        if not rows:
+            raise exc.ObjectDeletedError(
+                f"{state.describe()} has no row any more: it was deleted (or its insert "
+                "rolled back)"
+            )
+        committed = state.committed
+        for key, value in zip(column_keys, rows[0], strict=True):
+            d[key] = value
+            if committed:
+                committed.pop(key, None)
+            _forget_expired(state, key)
+    for key in rel_keys:
+        d.pop(key, None)
+        yield from _relationship_plan(core, state, mapper.relationships[key])
+
+
+def get_plan(
+    core: Any,
+    mapper: Any,
+    ident: tuple[Any, ...],
+    options: tuple[Any, ...],
+    populate: bool,
+    with_for_update: Any,
+) -> Plan:
+    """``session.get()``: the identity map first, else a SELECT by primary key."""
+    if len(ident) != len(mapper.primary_key):
+        raise exc.InvalidRequestError(
+            f"{mapper.class_.__name__} has a {len(mapper.primary_key)}-column primary key; "
+            f"get() was given {len(ident)} value(s): {ident!r}"
+        )
+    key = ident[0] if len(ident) == 1 else ident
+    obj = core.identity_map_for(mapper).get(key)
+    if obj is not None and not populate and not with_for_update and not options:
+        state = obj.__dict__["_fm_state"]
+        if state.deleted:
+            return None
+        if not state.expired:
+            return obj
+    stmt = select(mapper.class_).where(
+        *[c == v for c, v in zip(mapper.primary_key, ident, strict=True)]
+    )
+    if options:
+        stmt = stmt.options(*options)
+    if with_for_update:
+        stmt = stmt.with_for_update(
+            **(with_for_update if isinstance(with_for_update, dict) else {})
+        )
+    result = yield from query_plan(core, stmt, None, {"populate_existing": populate})
+    rows = result._core.rows
+    return rows[0][0] if rows else None

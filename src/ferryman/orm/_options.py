@@ -1,0 +1,211 @@
+"""Loader options, ``aliased()`` and ``with_parent()``.
+
+A loader option is a *chain*: ``selectinload(A.bs).joinedload(B.c)`` says
+"load ``A.bs`` with a second SELECT, and in that SELECT join ``B.c``". Each
+link is ``(relationship attribute, strategy, arguments)``. Options are
+immutable and part of the statement's cache key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import exc
+from ..sql import and_
+from ..sql._derived import Alias
+from ._attributes import ColumnAttribute, QueryableAttribute, RelationshipAttribute
+
+__all__ = [
+    "AliasedClass",
+    "Load",
+    "aliased",
+    "contains_eager",
+    "joinedload",
+    "lazyload",
+    "noload",
+    "raiseload",
+    "selectinload",
+    "with_parent",
+]
+
+STRATEGIES = ("joined", "selectin", "select", "raise", "raise_on_sql", "noload", "contains_eager")
+
+
+class Load:
+    """A loader option: a chain of (attribute, strategy, arguments)."""
+
+    __slots__ = ("chain",)
+
+    def __init__(self, chain: tuple[tuple[Any, str, tuple[Any, ...]], ...]) -> None:
+        self.chain = chain
+
+    def _option_key(self, binds: list[Any]) -> Any:
+        return tuple(
+            (attr if isinstance(attr, str) else attr._orm_entity_key(), strategy, args)
+            for attr, strategy, args in self.chain
+        )
+
+    def _then(self, attr: Any, strategy: str, args: tuple[Any, ...] = ()) -> Load:
+        _check_attr(attr, strategy)
+        last = self.chain[-1][0]
+        if (
+            not isinstance(last, str)
+            and not isinstance(attr, str)
+            and attr.prop.parent is not last.prop.mapper
+        ):
+            target = last.prop.mapper.class_.__name__
+            raise exc.ArgumentError(
+                f"{strategy}load chain: {attr} does not start from {target}, where {last} leads"
+            )
+        return Load((*self.chain, (attr, strategy, args)))
+
+    def joinedload(self, attr: Any, innerjoin: bool = False) -> Load:
+        return self._then(attr, "joined", (("innerjoin", innerjoin),))
+
+    def selectinload(self, attr: Any) -> Load:
+        return self._then(attr, "selectin")
+
+    def lazyload(self, attr: Any) -> Load:
+        return self._then(attr, "select")
+
+    def raiseload(self, attr: Any, sql_only: bool = False) -> Load:
+        return self._then(attr, "raise_on_sql" if sql_only else "raise")
+
+    def noload(self, attr: Any) -> Load:
+        return self._then(attr, "noload")
+
+    def contains_eager(self, attr: Any, alias: Any = None) -> Load:
+        return self._then(attr, "contains_eager", (("alias", alias),))
+
+    def options(self, *others: Load) -> list[Load]:
+        return [Load((*self.chain, *o.chain)) for o in others]
+
+    def __repr__(self) -> str:
+        return "Load(" + " -> ".join(f"{a}:{s}" for a, s, _ in self.chain) + ")"
+
+
+def _check_attr(attr: Any, strategy: str) -> None:
+    if isinstance(attr, str):
+        if strategy not in ("raise", "raise_on_sql", "select", "noload"):
+            raise exc.ArgumentError(
+                f"'*' works with raiseload / lazyload / noload, not {strategy}"
+            )
+        return
+    if not isinstance(attr, RelationshipAttribute):
+        kind = "a column" if isinstance(attr, ColumnAttribute) else repr(attr)
+        raise exc.ArgumentError(
+            f"{strategy} loading takes a relationship attribute such as User.addresses; "
+            f"{attr} is {kind}"
+        )
+
+
+def _start(attr: Any, strategy: str, args: tuple[Any, ...] = ()) -> Load:
+    _check_attr(attr, strategy)
+    return Load(((attr, strategy, args),))
+
+
+def joinedload(attr: Any, innerjoin: bool = False) -> Load:
+    """Load the relationship in the same SELECT, with a LEFT OUTER JOIN (an inner join
+    with ``innerjoin=True``). For collections, call ``.unique()`` on the result."""
+    return _start(attr, "joined", (("innerjoin", innerjoin),))
+
+
+def selectinload(attr: Any) -> Load:
+    """Load the relationship with a second SELECT ... WHERE key IN (...) for all the
+    objects the query returned."""
+    return _start(attr, "selectin")
+
+
+def lazyload(attr: Any) -> Load:
+    """Load on first access (sync code only; async code raises UnloadedAttributeError)."""
+    return _start(attr, "select")
+
+
+def raiseload(attr: Any, sql_only: bool = False) -> Load:
+    """Raise on access instead of loading (``"*"`` for every relationship)."""
+    return _start(attr, "raise_on_sql" if sql_only else "raise")
+
+
+def noload(attr: Any) -> Load:
+    """Never load: the attribute reads as empty (``None`` / ``[]``)."""
+    return _start(attr, "noload")
+
+
+def contains_eager(attr: Any, alias: Any = None) -> Load:
+    """The query already joins the relationship's table (``.join(User.addresses)``):
+    fill the relationship from those columns."""
+    return _start(attr, "contains_eager", (("alias", alias),))
+
+
+class AliasedClass:
+    """``aliased(User)``: the class under another name in a query (to use it twice)."""
+
+    def __init__(self, cls: type, name: str | None = None) -> None:
+        mapper = getattr(cls, "__mapper__", None)
+        if mapper is None:
+            raise exc.ArgumentError(f"aliased() takes a mapped class, not {cls!r}")
+        self._aliased = True
+        self.__mapper__ = mapper
+        self._alias = Alias(mapper.local_table, name)
+        self._class = cls
+        self.__name__ = name or cls.__name__
+
+    def __clause_element__(self) -> Alias:
+        return self._alias
+
+    def _orm_entity_key(self) -> Any:
+        return ("alias", self.__mapper__, self._alias)
+
+    def __getattr__(self, key: str) -> Any:
+        mapper = self.__dict__["__mapper__"]
+        prop = mapper.attrs_by_key.get(key)
+        if prop is None:
+            raise AttributeError(f"{self!r} has no attribute {key!r}")
+        if prop.is_relationship:
+            attr: Any = RelationshipAttribute(self._class, key, prop, self)
+        else:
+            attr = ColumnAttribute(self._class, key, prop, self._alias.c[prop.column.name], self)
+        self.__dict__[key] = attr
+        return attr
+
+    def __repr__(self) -> str:
+        return f"aliased({self._class.__name__})"
+
+
+def aliased(element: Any, name: str | None = None) -> Any:
+    """An alias of a mapped class (or of a table, like ``table.alias()``)."""
+    if hasattr(element, "__mapper__") and isinstance(element, type):
+        return AliasedClass(element, name)
+    if hasattr(element, "alias"):
+        return element.alias(name)
+    raise exc.ArgumentError(f"aliased() takes a mapped class or a table, not {element!r}")
+
+
+def with_parent(instance: Any, prop: Any) -> Any:
+    """``select(Address).where(with_parent(user, User.addresses))``: the rows related to
+    ``instance`` through the relationship."""
+    if not isinstance(prop, RelationshipAttribute):
+        raise exc.ArgumentError(f"with_parent() takes a relationship attribute, not {prop!r}")
+    return relationship_criterion(prop.prop, instance.__dict__)
+
+
+def relationship_criterion(rel: Any, parent_dict: dict[str, Any]) -> Any:
+    """``target.col = :value AND ...`` for the rows related to a parent's values."""
+    keys = rel.parent.key_by_column
+    conditions = []
+    for parent_col, target_col in rel.pairs:
+        key = keys[parent_col]
+        if key not in parent_dict:
+            raise exc.InvalidRequestError(
+                f"{rel.parent.class_.__name__}.{key} is not loaded, so the rows of "
+                f"{rel.parent.class_.__name__}.{rel.key} can't be found; refresh the object first"
+            )
+        conditions.append(target_col == parent_dict[key])
+    return conditions[0] if len(conditions) == 1 else and_(*conditions)
+
+
+def is_option(value: Any) -> bool:
+    return isinstance(value, Load)
+
+
+QueryableAttribute.__module__ = "ferryman.orm"

@@ -1,0 +1,263 @@
+"""ORM statements to Core statements plus a recipe for building objects.
+
+``select(Traveler).options(joinedload(Traveler.destination))`` becomes:
+
+* a Core ``Select`` of the entity's columns, with a LEFT OUTER JOIN to an
+  alias of ``countries`` and that alias's columns added;
+* a ``QueryContext``: for each item the statement returns, how to make it
+  from a row (an ``EntityLoad``: the mapper, the column positions, the
+  relationships filled from joined columns), which relationships load with a
+  second SELECT afterwards (selectin), and which get a fixed strategy
+  (raise / noload).
+
+The context depends only on the statement's structure, so it is made once per
+structure key and cached on the mapper registry; executions differ only in
+their bound values, which travel with the statement's own binds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import exc
+from ..sql import ClauseElement
+from ..sql._derived import Alias
+from ..sql._schema import Table
+from ..sql._selectable import Join, Select
+
+__all__ = ["EntityLoad", "QueryContext", "compile_orm_select", "entity_mapper"]
+
+_CACHE: dict[Any, QueryContext] = {}
+_CACHE_SIZE = 1000
+
+
+def entity_mapper(entity: Any) -> Any:
+    return getattr(entity, "__mapper__", None)
+
+
+class EntityLoad:
+    """How one entity's objects are made from a row."""
+
+    __slots__ = (
+        "from_",
+        "joined",
+        "keys",
+        "lazy",
+        "mapper",
+        "positions",
+        "selectin",
+        "start",
+    )
+
+    def __init__(self, mapper: Any, from_: Any, start: int) -> None:
+        self.mapper = mapper
+        self.from_ = from_  # the table or alias the columns come from
+        self.start = start
+        self.keys = [p.key for p in mapper.column_attrs]
+        self.positions = list(range(start, start + len(self.keys)))
+        self.joined: list[tuple[Any, EntityLoad]] = []  # (relationship, its load)
+        self.selectin: list[tuple[Any, tuple[Any, ...]]] = []  # (relationship, sub-options)
+        self.lazy: dict[str, str] = {}  # relationship key -> raise / raise_on_sql / noload
+
+
+class QueryContext:
+    """The cached result of compiling one ORM statement structure."""
+
+    __slots__ = ("core", "first_binds", "items", "keys", "unique_required")
+
+    def __init__(self, core: Any, first_binds: list[Any]) -> None:
+        self.core = core
+        self.first_binds = first_binds
+        self.items: list[tuple[str, Any]] = []  # ("entity", EntityLoad) | ("column", index)
+        self.keys: tuple[str, ...] = ()
+        self.unique_required = False
+
+
+def compile_orm_select(stmt: Select, key: Any, binds: list[Any]) -> QueryContext:
+    """The context for ``stmt`` (cached by its structure ``key``)."""
+    context = _CACHE.get(key)
+    if context is None:
+        context = _compile(stmt, binds)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = context
+    return context
+
+
+def _options_for(options: tuple[Any, ...], depth: int, entity_mapper_: Any) -> list[Any]:
+    return [
+        o
+        for o in options
+        if len(o.chain) > depth
+        and (isinstance(o.chain[depth][0], str) or o.chain[depth][0].prop.parent is entity_mapper_)
+    ]
+
+
+def _compile(stmt: Select, binds: list[Any]) -> QueryContext:
+    entities = stmt._entities or ()
+    options = tuple(stmt._options)
+    froms = list(stmt.get_final_froms())
+    columns: list[Any] = []
+    context = QueryContext(None, binds)
+    keys: list[str] = []
+    joins: list[tuple[Any, Any, Any, bool]] = []  # (parent from, alias, onclause, outer)
+    alias_count = [0]
+    for entity, core_column in zip(entities, stmt._columns, strict=True):
+        mapper = entity_mapper(entity)
+        if mapper is not None and isinstance(core_column, (Table, Alias)):
+            load = EntityLoad(mapper, core_column, len(columns))
+            columns.extend(core_column.c[p.column.name] for p in mapper.column_attrs)
+            _plan_relationships(load, options, 0, columns, joins, alias_count, context, {mapper})
+            context.items.append(("entity", load))
+            keys.append(getattr(entity, "__name__", mapper.class_.__name__))
+        else:
+            context.items.append(("column", len(columns)))
+            columns.append(core_column)
+            keys.append(_column_key(entity, core_column, len(keys)))
+    for parent_from, alias, onclause, outer in joins:
+        froms = _attach_join(froms, parent_from, alias, onclause, outer)
+    if context.unique_required and joins and (stmt._limit is not None or stmt._offset is not None):
+        raise exc.InvalidRequestError(
+            "joinedload() of a collection can't be combined with limit() / offset(): the "
+            "limit would count joined rows, not objects; use selectinload() for the collection"
+        )
+    context.core = stmt._copy(
+        _columns=tuple(columns), _froms=tuple(froms), _entities=None, _options=()
+    )
+    context.keys = tuple(keys)
+    return context
+
+
+def _column_key(entity: Any, column: Any, index: int) -> str:
+    key = getattr(entity, "key", None) if hasattr(entity, "_orm_entity_key") else None
+    if isinstance(key, str):
+        return key
+    name = getattr(column, "name", None)
+    return name if isinstance(name, str) else f"_col{index}"
+
+
+def _plan_relationships(
+    load: EntityLoad,
+    options: tuple[Any, ...],
+    depth: int,
+    columns: list[Any],
+    joins: list[Any],
+    alias_count: list[int],
+    context: QueryContext,
+    seen: set[Any],
+) -> None:
+    """Decide each relationship's strategy for ``load``: explicit options first, then
+    the relationship's own ``lazy=``."""
+    mapper = load.mapper
+    mapper.registry.configure()
+    chosen: dict[str, tuple[str, dict[str, Any], list[Any]]] = {}
+    star: str | None = None
+    for option in _options_for(options, depth, mapper):
+        attr, strategy, args = option.chain[depth]
+        if isinstance(attr, str):
+            star = strategy
+            continue
+        rest = [option] if len(option.chain) > depth + 1 else []
+        if attr.prop.key in chosen:
+            prev_strategy, prev_args, prev_rest = chosen[attr.prop.key]
+            if strategy == prev_strategy or len(option.chain) > depth + 1:
+                chosen[attr.prop.key] = (prev_strategy, prev_args, prev_rest + rest)
+                continue
+        chosen[attr.prop.key] = (strategy, dict(args), rest)
+    for key, rel in mapper.relationships.items():
+        if key in chosen:
+            strategy, args, rest = chosen[key]
+        else:
+            strategy, args, rest = (star or rel.lazy), {}, []
+            if star is None and rel.lazy in ("joined", "selectin") and rel.mapper in seen:
+                continue  # a default eager load that would loop back: leave it lazy
+        if strategy == "joined":
+            alias_count[0] += 1
+            alias = Alias(
+                rel.mapper.local_table, f"{rel.mapper.local_table.name}_{alias_count[0]}"
+            )
+            onclause = rel.join_condition(load.from_, alias)
+            outer = not (args.get("innerjoin") or (rel.innerjoin and not rel.uselist))
+            joins.append((load.from_, alias, onclause, outer))
+            child = EntityLoad(rel.mapper, alias, len(columns))
+            columns.extend(alias.c[p.column.name] for p in rel.mapper.column_attrs)
+            load.joined.append((rel, child))
+            if rel.uselist:
+                context.unique_required = True
+            _plan_relationships(
+                child,
+                tuple(rest),
+                depth + 1,
+                columns,
+                joins,
+                alias_count,
+                context,
+                seen | {rel.mapper},
+            )
+        elif strategy == "contains_eager":
+            alias = args.get("alias")
+            source = alias.__clause_element__() if hasattr(alias, "__clause_element__") else alias
+            child = EntityLoad(rel.mapper, source or rel.mapper.local_table, len(columns))
+            columns.extend(child.from_.c[p.column.name] for p in rel.mapper.column_attrs)
+            load.joined.append((rel, child))
+            if rel.uselist:
+                context.unique_required = True
+            _plan_relationships(
+                child,
+                tuple(rest),
+                depth + 1,
+                columns,
+                joins,
+                alias_count,
+                context,
+                seen | {rel.mapper},
+            )
+        elif strategy == "selectin":
+            load.selectin.append((rel, tuple(_shift(rest, depth + 1))))
+        elif strategy in ("raise", "raise_on_sql", "noload"):
+            load.lazy[key] = strategy
+        elif key in chosen and strategy == "select":
+            load.lazy[key] = "select"
+
+
+def _shift(options: list[Any], depth: int) -> list[Any]:
+    """Options for a second query: the chain from ``depth`` on."""
+    from ._options import Load
+
+    return [Load(o.chain[depth:]) for o in options if len(o.chain) > depth]
+
+
+def _attach_join(
+    froms: list[Any], parent_from: Any, alias: Any, onclause: Any, outer: bool
+) -> list[Any]:
+    """Join ``alias`` to the FROM item that holds ``parent_from``."""
+    for i, item in enumerate(froms):
+        tables = item._tables() if isinstance(item, Join) else [item]
+        if any(t is parent_from for t in tables):
+            froms[i] = Join(item, alias, onclause, isouter=outer)
+            return froms
+    froms.append(Join(parent_from, alias, onclause, isouter=outer))
+    return froms
+
+
+class ORMStatement(ClauseElement):
+    """What the engine runs for an ORM select: the Core select of a ``QueryContext``
+    under the ORM statement's structure key and with its binds (so that the compiled
+    SQL is cached per structure and each execution brings its own values)."""
+
+    __visit_name__ = "orm_statement"
+
+    def __init__(self, context: QueryContext, key: Any, binds: list[Any]) -> None:
+        self.context = context
+        self._memo = (("orm", key), binds)
+
+    def _key(self, binds: list[Any]) -> Any:
+        binds.extend(self.context.first_binds)  # the compiler numbers these
+        return self._memo[0]
+
+    def _compiler_dispatch(self, compiler: Any, **kw: Any) -> str:
+        return self.context.core._compiler_dispatch(compiler, **kw)  # type: ignore[no-any-return]
+
+    @property
+    def selected_columns(self) -> list[Any]:
+        return self.context.core.selected_columns  # type: ignore[no-any-return]

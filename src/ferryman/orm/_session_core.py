@@ -1,0 +1,313 @@
+"""The state a session keeps, shared by its sync and async front ends.
+
+``SessionCore`` holds the identity map (one dict per mapper, primary key ->
+object), the pending objects, the objects marked for deletion, the dirty
+objects, and what was flushed in the current transaction (to undo on
+rollback). It does no I/O: the front ends (``Session``, ``AsyncSession``)
+run its plans on their connection.
+
+``AsyncSession.run_sync(fn)`` hands ``fn`` a sync ``Session`` over the same
+core, so both see one identity map. ``sync_front`` is the session that may load
+attributes on access: the ``Session`` itself, or that temporary sync session
+while ``fn`` runs (only in ``fn``'s thread).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from .. import exc
+from ._state import (
+    DELETED,
+    DETACHED,
+    NO_VALUE,
+    PENDING,
+    PERSISTENT,
+    TRANSIENT,
+    InstanceState,
+    instance_state,
+)
+
+__all__ = ["IdentityMap", "SessionCore"]
+
+
+class SessionCore:
+    """Identity map and change sets of one session (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.identity: dict[Any, dict[Any, Any]] = {}
+        self.new: dict[int, InstanceState] = {}  # in the order added
+        self.deleted: dict[int, InstanceState] = {}
+        self.dirty_states: set[InstanceState] = set()
+        self.flushed_new: list[InstanceState] = []  # inserted in this transaction
+        self.flushed_deleted: list[InstanceState] = []  # deleted in this transaction
+        self.dialect: Any = None
+        self.async_front: Any = None
+        self.sync_front: Any = None
+        self.loader_thread: int | None = None
+
+    # -- identity map --
+
+    def identity_map_for(self, mapper: Any) -> dict[Any, Any]:
+        imap = self.identity.get(mapper)
+        if imap is None:
+            imap = self.identity[mapper] = {}
+        return imap
+
+    def identity_get(self, mapper: Any, ident: Any) -> Any:
+        imap = self.identity.get(mapper)
+        return None if imap is None else imap.get(ident)
+
+    def objects(self) -> Iterator[Any]:
+        for imap in self.identity.values():
+            yield from imap.values()
+
+    def sync_loader(self) -> Any:
+        """The sync session that may load attributes now, or None (async code)."""
+        front = self.sync_front
+        if front is None:
+            return None
+        if self.loader_thread is not None and self.loader_thread != threading.get_ident():
+            return None  # run_sync's session loads only in run_sync's thread
+        return front
+
+    # -- adding, deleting --
+
+    def add(self, obj: Any) -> None:
+        state = instance_state(obj)
+        if state.session is not None and state.session is not self:
+            raise exc.InvalidRequestError(
+                f"{state.describe()} is already attached to another session; expunge it "
+                "there first, or use session.merge(obj) to copy its state into this one"
+            )
+        if state.status == DELETED or (state.deleted and state.status == DETACHED):
+            raise exc.InvalidRequestError(
+                f"{state.describe()} was deleted; it can't be added again (make a new object)"
+            )
+        if state.status == TRANSIENT:
+            state.transition("add")
+            state.session = self
+            self.new[id(state)] = state
+        elif state.status == DETACHED:
+            existing = self.identity_get(state.mapper, state.key)
+            if existing is not None and existing is not obj:
+                raise exc.InvalidRequestError(
+                    f"Can't attach {state.describe()}: another object with the same identity "
+                    "is already in this session; use session.merge(obj)"
+                )
+            state.transition("add")
+            state.session = self
+            self.identity_map_for(state.mapper)[state.key] = obj
+            if state.modified:
+                self.dirty_states.add(state)
+        elif state.status == PERSISTENT and id(state) in self.deleted:
+            pass  # already in the session
+        self._cascade_from(state)
+
+    def cascade_add(self, obj: Any) -> None:
+        """An object reached through a save-update relationship joins the session."""
+        state = instance_state(obj)
+        if state.session is self:
+            return
+        if state.status in (TRANSIENT, DETACHED) and not state.deleted:
+            self.add(obj)
+
+    def _cascade_from(self, state: InstanceState) -> None:
+        d = state.obj.__dict__
+        for rel in state.mapper.relationships.values():
+            if "save-update" not in rel.cascade or rel.key not in d:
+                continue
+            value = d[rel.key]
+            for item in value if rel.uselist else ([value] if value is not None else []):
+                self.cascade_add(item)
+
+    def cascade_pending(self) -> None:
+        """Before a flush: whatever new and changed objects reach joins the session."""
+        for state in [*self.new.values(), *self.dirty_states]:
+            self._cascade_from(state)
+
+    def delete(self, obj: Any) -> None:
+        state = instance_state(obj)
+        if state.status == PENDING:
+            raise exc.InvalidRequestError(
+                f"{state.describe()} is pending (never flushed); use session.expunge(obj) to "
+                "drop it instead of delete()"
+            )
+        if state.status == TRANSIENT:
+            raise exc.InvalidRequestError(
+                f"{state.describe()} is not persisted (transient); there is no row to delete"
+            )
+        if state.status == DETACHED:
+            self.add(obj)
+        if state.session is not self:
+            raise exc.InvalidRequestError(f"{state.describe()} belongs to another session")
+        if state.status == DELETED:
+            return
+        state.deleted = True
+        self.deleted[id(state)] = state
+
+    def expunge(self, obj: Any) -> None:
+        state = instance_state(obj)
+        if state.session is not self:
+            raise exc.InvalidRequestError(f"{state.describe()} is not in this session")
+        self._detach(state, "expunge")
+
+    def _detach(self, state: InstanceState, event: str) -> None:
+        if state.key is not None:
+            imap = self.identity.get(state.mapper)
+            if imap is not None and imap.get(state.key) is state.obj:
+                del imap[state.key]
+        self.new.pop(id(state), None)
+        self.deleted.pop(id(state), None)
+        self.dirty_states.discard(state)
+        if state.status == PENDING:
+            state.transition("expunge")
+        elif state.status in (PERSISTENT, DELETED):
+            state.transition(event)
+        state.session = None
+
+    # -- expiry --
+
+    def expire(self, state: InstanceState, keys: list[str] | None = None) -> None:
+        if state.key is None:
+            raise exc.InvalidRequestError(
+                f"{state.describe()} has no row yet (it is {state.status}); only persistent "
+                "objects can be expired"
+            )
+        d = state.obj.__dict__
+        mapper = state.mapper
+        if keys is None:
+            keys = list(mapper.attrs_by_key)
+            state.committed = None
+            if state.modified:
+                state.modified = False
+                self.dirty_states.discard(state)
+        else:
+            unknown = [k for k in keys if k not in mapper.attrs_by_key]
+            if unknown:
+                raise exc.InvalidRequestError(
+                    f"{mapper.class_.__name__} has no mapped attribute(s) {unknown}"
+                )
+            if state.committed:
+                for key in keys:
+                    state.committed.pop(key, None)
+        for key in keys:
+            d.pop(key, None)
+        state.expired = (state.expired or set()) | set(keys)
+
+    def expire_all(self) -> None:
+        for obj in list(self.objects()):
+            self.expire(obj.__dict__["_fm_state"])
+
+    # -- transaction ends --
+
+    def has_changes(self) -> bool:
+        return bool(self.new or self.deleted or self.dirty_states)
+
+    def after_commit(self, expire: bool) -> None:
+        for state in self.flushed_deleted:
+            if state.status == DELETED:
+                state.transition("commit")
+                state.session = None
+        self.flushed_new.clear()
+        self.flushed_deleted.clear()
+        if expire:
+            self.expire_all()
+
+    def after_rollback(self, since_new: int = 0, since_deleted: int = 0) -> None:
+        """Undo what the rolled-back transaction (or savepoint: the ``since_`` marks)
+        flushed: inserted objects leave the session, deleted ones come back, and
+        every persistent object is expired (its row may be different now)."""
+        for state in self.flushed_new[since_new:]:
+            if state.status == PERSISTENT:
+                imap = self.identity.get(state.mapper)
+                if imap is not None and imap.get(state.key) is state.obj:
+                    del imap[state.key]
+                self.dirty_states.discard(state)
+                state.transition("rollback_insert")
+                state.key = None
+                state.session = None
+                state.expired = None
+        for state in self.flushed_deleted[since_deleted:]:
+            if state.status == DELETED:
+                state.transition("rollback")
+                state.deleted = False
+                self.identity_map_for(state.mapper)[state.key] = state.obj
+        del self.flushed_new[since_new:]
+        del self.flushed_deleted[since_deleted:]
+        for state in list(self.deleted.values()):
+            state.deleted = False
+        self.deleted.clear()
+        self.expire_all()
+
+    def close(self) -> None:
+        for obj in list(self.objects()):
+            self._detach(obj.__dict__["_fm_state"], "close")
+        for state in list(self.new.values()):
+            self._detach(state, "expunge")
+        for state in self.flushed_deleted:
+            if state.status == DELETED:
+                state.transition("close")
+                state.session = None
+        self.identity.clear()
+        self.new.clear()
+        self.deleted.clear()
+        self.dirty_states.clear()
+        self.flushed_new.clear()
+        self.flushed_deleted.clear()
+
+    # -- merge --
+
+    def merge_values(self, source: Any, target: Any) -> None:
+        """Copy the loaded column values of ``source`` onto ``target`` (as changes)."""
+        sd = source.__dict__
+        mapper = type(source).__mapper__
+        for prop in mapper.column_attrs:
+            value = sd.get(prop.key, NO_VALUE)
+            if value is not NO_VALUE and target.__dict__.get(prop.key, NO_VALUE) != value:
+                setattr(target, prop.key, value)
+
+
+class IdentityMap:
+    """``session.identity_map``: the persistent objects, by identity key
+    ``(class, (primary key values), None)``."""
+
+    def __init__(self, core: SessionCore) -> None:
+        self._core = core
+
+    def _keys(self) -> Iterator[tuple[Any, Any]]:
+        for mapper, imap in self._core.identity.items():
+            for ident, obj in imap.items():
+                yield (mapper.class_, ident if isinstance(ident, tuple) else (ident,), None), obj
+
+    def keys(self) -> list[Any]:
+        return [k for k, _ in self._keys()]
+
+    def values(self) -> list[Any]:
+        return [o for _, o in self._keys()]
+
+    def items(self) -> list[Any]:
+        return list(self._keys())
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return sum(len(m) for m in self._core.identity.values())
+
+    def __contains__(self, key: Any) -> bool:
+        return any(k == key for k, _ in self._keys())
+
+    def __getitem__(self, key: Any) -> Any:
+        for k, obj in self._keys():
+            if k == key:
+                return obj
+        raise KeyError(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default

@@ -1,0 +1,419 @@
+"""The ORM flow users learn async SQLAlchemy with, on every driver, sync and async:
+declare, create_all through run_sync, add with cascade, query, load relationships,
+and the no-implicit-I/O rule in async code."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from typing import Any
+
+import pytest
+
+from ferryman import exc, func, inspect, select, text
+from ferryman.asyncio import AsyncSession, async_sessionmaker
+from ferryman.orm import Session, joinedload, selectinload, sessionmaker
+
+from .conftest import AsAsync, unwrap
+from .orm_models import Address, Country, Note, Traveler, User, create_tables, drop_tables
+
+
+@pytest.fixture
+async def orm(engine: Any) -> Any:
+    await create_tables(engine)
+    yield engine
+    await drop_tables(engine)
+
+
+async def test_the_issue_flow(orm: Any, make_session: Any, is_async: bool) -> None:
+    async with make_session(expire_on_commit=False) as session, session.begin():
+        session.add(Traveler(name="Ada", destination=Country(name="Norway")))
+    async with make_session() as session:
+        result = await session.execute(select(Traveler).where(Traveler.name == "Ada"))
+        ada = result.scalar_one()
+        assert isinstance(ada.created_at, datetime.datetime)
+        assert ada.destination_id is not None
+        if is_async:
+            with pytest.raises(exc.UnloadedAttributeError) as info:
+                ada.destination  # noqa: B018
+            message = str(info.value)
+            assert "Traveler.destination" in message
+            assert "selectinload(Traveler.destination)" in message
+            assert "joinedload(Traveler.destination)" in message
+            assert "awaitable_attrs.destination" in message
+            assert isinstance(info.value, exc.InvalidRequestError)
+        else:
+            assert ada.destination.name == "Norway"
+        loaded = (
+            await session.scalars(select(Traveler).options(selectinload(Traveler.destination)))
+        ).one()
+        assert loaded is ada
+        assert ada.destination.name == "Norway"
+    async with make_session() as session:
+        stmt = select(Traveler).options(joinedload(Traveler.destination))
+        ada = (await session.execute(stmt)).scalar_one()
+        assert ada.destination.name == "Norway"
+
+
+async def test_cascade_inserts_parent_first(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        norway = Country(name="Norway")
+        session.add_all([Traveler(name="Ada", destination=norway), Traveler(name="Bob")])
+        assert norway in session  # reached through the relationship
+        await session.commit()
+    async with make_session() as session:
+        rows = (
+            await session.execute(
+                select(Traveler.name, Country.name)
+                .join(Traveler.destination, isouter=True)
+                .order_by(Traveler.name)
+            )
+        ).all()
+        assert [tuple(r) for r in rows] == [("Ada", "Norway"), ("Bob", None)]
+
+
+async def test_eager_defaults_fetch_server_values_with_returning(
+    make_engine: Any, make_session: Any, caplog: Any, is_async: bool
+) -> None:
+    engine = make_engine(echo=True)
+    await create_tables(engine)
+    session = AsyncSession(engine, expire_on_commit=False) if is_async else None
+    session = session or AsAsync(Session(unwrap(engine), expire_on_commit=False))
+    async with session:
+        traveler = Traveler(name="Ada")
+        session.add(traveler)
+        await session.flush()
+        inserts = [r.getMessage() for r in caplog.records if "INSERT" in r.getMessage()]
+        assert len(inserts) == 1 and "RETURNING" in inserts[0]
+        caplog.clear()
+        assert isinstance(traveler.created_at, datetime.datetime)
+        await session.commit()
+    assert not [r for r in caplog.records if "SELECT" in r.getMessage()]
+    assert isinstance(traveler.created_at, datetime.datetime)  # kept: expire_on_commit=False
+    await drop_tables(engine)
+
+
+async def test_server_default_without_eager_defaults(
+    orm: Any, make_session: Any, is_async: bool
+) -> None:
+    async with make_session() as session:
+        note = Note(body="hello")
+        session.add(note)
+        await session.commit()
+        assert "created_at" in inspect(note).unloaded
+        if is_async:
+            with pytest.raises(exc.UnloadedAttributeError) as info:
+                note.created_at  # noqa: B018
+            message = str(info.value)
+            assert "Note.created_at" in message
+            assert "await session.refresh(note, ['created_at'])" in message
+            assert "expire_on_commit=False" in message
+            assert "eager_defaults" in message
+            await session.refresh(note)
+        assert isinstance(note.created_at, datetime.datetime)  # sync: a SELECT loads it
+        assert note.body == "hello"
+
+
+async def test_awaitable_attrs(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        session.add(Traveler(name="Ada", destination=Country(name="Norway")))
+        await session.commit()
+    async with make_session() as session:
+        ada = (await session.scalars(select(Traveler))).one()
+        if isinstance(session, AsyncSession):
+            country = await ada.awaitable_attrs.destination
+            assert country.name == "Norway"
+            assert [t.name for t in await country.awaitable_attrs.travelers] == ["Ada"]
+            assert await ada.awaitable_attrs.name == "Ada"
+
+
+async def test_repr_marks_unloaded(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        session.add(Traveler(name="Ada"))
+        await session.commit()
+        ada = (await session.scalars(select(Traveler))).one()
+        text_ = repr(ada)
+        assert text_.startswith("Traveler(id=")
+        assert "name='Ada'" in text_
+        assert "destination=<not loaded>" in text_
+        session.expire(ada, ["created_at"])
+        assert "created_at=<not loaded>" in repr(ada)
+
+
+async def test_identity_map_one_object_per_row(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        session.add(User(name="u1"))
+        await session.commit()
+        a = (await session.scalars(select(User))).one()
+        b = (await session.execute(select(User).where(User.name == "u1"))).scalar_one()
+        c = await session.get(User, a.id)
+        assert a is b is c
+        assert await session.get(User, 999) is None
+        with pytest.raises(exc.NoResultFound):
+            await session.get_one(User, 999)
+        assert len(session.identity_map) == 1
+        assert (User, (a.id,), None) in session.identity_map
+
+
+async def test_get_uses_identity_map_without_sql(orm: Any, make_session: Any) -> None:
+    async with make_session(expire_on_commit=False) as session:
+        user = User(name="u1")
+        session.add(user)
+        await session.commit()
+        assert not session.in_transaction()
+        assert await session.get(User, user.id) is user
+        assert not session.in_transaction()  # no connection was needed
+
+
+async def test_update_only_changed_columns(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        session.add(User(name="u1", fullname="One"))
+        await session.commit()
+        user = (await session.scalars(select(User))).one()
+        user.fullname = "Uno"
+        assert session.dirty == [user]
+        history = inspect(user).attrs.fullname.history
+        assert history.added == ["Uno"] and history.deleted == ["One"]
+        await session.commit()
+    async with make_session() as session:
+        user = (await session.scalars(select(User))).one()
+        assert (user.name, user.fullname) == ("u1", "Uno")
+
+
+async def test_autoflush_before_query(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        session.add(User(name="u1"))
+        count = await session.scalar(select(func.count()).select_from(User))
+        assert count == 1
+        with session.no_autoflush:
+            session.add(User(name="u2"))
+            assert await session.scalar(select(func.count()).select_from(User)) == 1
+        await session.rollback()
+
+
+async def test_object_states(orm: Any, make_session: Any) -> None:
+    user = User(name="u1")
+    assert inspect(user).transient
+    async with make_session() as session:
+        session.add(user)
+        assert inspect(user).pending
+        await session.flush()
+        assert inspect(user).persistent
+        await session.delete(user)
+        await session.flush()
+        assert inspect(user).was_deleted
+        await session.commit()
+        assert inspect(user).detached
+    other = User(name="u2")
+    async with make_session() as session:
+        session.add(other)
+        await session.commit()
+    assert inspect(other).detached
+    with pytest.raises(exc.DetachedInstanceError):
+        other.name  # noqa: B018 - expired at commit, and no session now
+
+
+async def test_rollback_keeps_pending_and_expires_persistent(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        session.add(User(name="u1"))
+        await session.commit()
+        user = (await session.scalars(select(User))).one()
+        user.fullname = "changed"
+        pending = User(name="u2")
+        session.add(pending)
+        await session.rollback()
+        assert inspect(pending).pending
+        assert "fullname" in inspect(user).unloaded
+        await session.refresh(user)
+        assert user.fullname is None
+
+
+async def test_failed_flush_leaves_session_usable(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        session.add(User(name="dup"))
+        await session.commit()
+    async with make_session() as session:
+        first = User(name="dup")  # violates the unique constraint
+        second = User(name="fine", addresses=[Address(email="a@x")])
+        session.add_all([second, first])
+        with pytest.raises(exc.IntegrityError):
+            await session.flush()
+        assert inspect(first).pending and inspect(second).pending
+        assert first.id is None and second.id is None  # nothing half-written
+        assert second.addresses[0].user_id is None
+        with pytest.raises(exc.PendingRollbackError):
+            await session.execute(select(User))
+        await session.rollback()
+        session.expunge(first)
+        await session.commit()
+        assert inspect(second).identity is not None
+    async with make_session() as session:
+        names = (await session.scalars(select(User.name).order_by(User.name))).all()
+        assert names == ["dup", "fine"]
+
+
+async def test_begin_context_commits_and_rolls_back(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        async with session.begin():
+            session.add(User(name="kept"))
+        with pytest.raises(RuntimeError):
+            async with session.begin():
+                session.add(User(name="lost"))
+                await session.flush()
+                raise RuntimeError("boom")
+        names = (await session.scalars(select(User.name))).all()
+        assert names == ["kept"]
+
+
+async def test_begin_twice_is_an_error(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        session.add(User(name="x"))
+        with pytest.raises(exc.InvalidRequestError, match="already begun"):
+            session.begin()
+
+
+async def test_begin_nested_savepoint(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        session.add(User(name="outer"))
+        await session.flush()
+        async with session.begin_nested():
+            session.add(User(name="inner"))
+        nested = await session.begin_nested()
+        doomed = User(name="doomed")
+        session.add(doomed)
+        await session.flush()
+        await nested.rollback()
+        assert inspect(doomed).transient
+        await session.commit()
+        names = (await session.scalars(select(User.name).order_by(User.name))).all()
+        assert names == ["inner", "outer"]
+
+
+async def test_refresh_and_expire(orm: Any, make_session: Any, is_async: bool) -> None:
+    async with make_session() as session:
+        session.add(User(name="u1", fullname="One"))
+        await session.commit()
+        user = (await session.scalars(select(User))).one()
+        await session.execute(text("UPDATE orm_users SET fullname = 'Changed'"))
+        assert user.fullname == "One"  # the identity map keeps what it loaded
+        await session.refresh(user, ["fullname"])
+        assert user.fullname == "Changed"
+        session.expire(user)
+        assert inspect(user).expired_attributes >= {"name", "fullname"}
+        await session.refresh(user)
+        assert user.name == "u1"
+        populated = (
+            await session.execute(select(User).execution_options(populate_existing=True))
+        ).scalar_one()
+        assert populated is user
+
+
+async def test_expunge_and_merge(orm: Any, make_session: Any) -> None:
+    async with make_session(expire_on_commit=False) as session:
+        user = User(name="u1", addresses=[Address(email="a@x")])
+        session.add(user)
+        await session.commit()
+        session.expunge(user)
+        assert inspect(user).detached
+    user.fullname = "Merged"
+    async with make_session() as session:
+        merged = await session.merge(user)
+        assert merged is not user
+        assert merged.fullname == "Merged"
+        await session.commit()
+    async with make_session() as session:
+        again = (await session.scalars(select(User))).one()
+        assert again.fullname == "Merged"
+
+
+async def test_unknown_constructor_argument(orm: Any) -> None:
+    with pytest.raises(TypeError, match="'nmae' is an invalid keyword argument for User"):
+        User(nmae="x")
+
+
+async def test_add_unmapped_object(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        with pytest.raises(exc.UnmappedInstanceError):
+            session.add(object())
+
+
+@pytest.mark.async_only
+async def test_one_session_two_tasks(orm: Any, make_session: Any, backend: str) -> None:
+    async with make_session() as session:
+        sleep = "SELECT pg_sleep(0.2)" if backend == "postgresql" else "SELECT 1"
+        started = asyncio.Event()
+
+        async def first() -> None:
+            started.set()
+            await session.execute(text(sleep))
+
+        task = asyncio.create_task(first())
+        await started.wait()
+        await asyncio.sleep(0)
+        if backend == "postgresql":
+            with pytest.raises(exc.InvalidRequestError, match="belongs to one task"):
+                await session.execute(select(User))
+        await task
+        await session.execute(select(User))  # free again
+
+
+@pytest.mark.async_only
+async def test_run_sync_lazy_loads_in_sync_code(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        session.add(Traveler(name="Ada", destination=Country(name="Norway")))
+        await session.commit()
+    async with make_session() as session:
+        ada = (await session.scalars(select(Traveler))).one()
+
+        def sync_part(sync_session: Session) -> str:
+            assert isinstance(sync_session, Session)
+            same = sync_session.scalars(select(Traveler)).one()
+            assert same is ada  # one identity map
+            return same.destination.name  # a lazy load, in sync code
+
+        assert await session.run_sync(sync_part) == "Norway"
+        assert ada.destination.name == "Norway"  # loaded now, usable in async code
+
+
+@pytest.mark.async_only
+async def test_stream_objects(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        session.add_all([User(name=f"u{i:03}") for i in range(250)])
+        await session.commit()
+        result = await session.stream_scalars(select(User).order_by(User.name))
+        names = [user.name async for user in result]
+        assert len(names) == 250 and names[0] == "u000"
+
+
+async def test_sessionmakers(engine: Any, is_async: bool, orm: Any) -> None:
+    if is_async:
+        factory = async_sessionmaker(engine, expire_on_commit=False)
+        same_shape = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        for maker in (factory, same_shape):
+            async with maker() as session:
+                assert isinstance(session, AsyncSession)
+                assert session.expire_on_commit is False
+        async with factory.begin() as session:
+            session.add(User(name="via-begin"))
+        async with factory() as session:
+            assert (await session.scalars(select(User.name))).all() == ["via-begin"]
+    else:
+        factory_sync = sessionmaker(unwrap(engine))
+        with factory_sync.begin() as session:
+            session.add(User(name="via-begin"))
+        with factory_sync() as session:
+            assert isinstance(session, Session)
+            assert session.scalars(select(User.name)).all() == ["via-begin"]
+
+
+async def test_many_objects_one_batch(orm: Any, make_session: Any) -> None:
+    async with make_session(expire_on_commit=False) as session:
+        users = [User(name=f"user{i}", fullname=None if i % 2 else "x") for i in range(1500)]
+        session.add_all(users)
+        await session.commit()
+        ids = [u.id for u in users]
+        assert len(set(ids)) == 1500 and None not in ids
+    async with make_session() as session:
+        rows = (await session.execute(select(User.id, User.name))).all()
+        by_id = {r.id: r.name for r in rows}
+        assert all(by_id[u.id] == u.name for u in users)  # keys matched to the right rows
