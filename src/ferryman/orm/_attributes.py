@@ -316,10 +316,12 @@ def set_scalar(obj: Any, prop: Any, value: Any, initiator: Any = None) -> None:
     _note_change(state, key, old)
     d[key] = value
     reverse = prop.reverse
-    if reverse is not None and initiator is not reverse:
+    if reverse is not None:
+        # The old target lets go of obj even when the new one started the change
+        # (bob.addresses.append(a) takes a out of ann.addresses).
         if old is not None and old is not NO_VALUE:
             _unlink(old, reverse, obj, prop)
-        if value is not None:
+        if value is not None and initiator is not reverse:
             _link(value, reverse, obj, prop)
     _cascade_add(state, prop, value)
 

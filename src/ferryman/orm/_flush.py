@@ -328,11 +328,26 @@ def _orphans(core: Any, to_delete: dict[int, InstanceState]) -> None:
             )
             for child in old if rel.uselist else [old]:
                 if child is not None and id(child) not in current:
+                    if _has_other_parent(core, rel, child):
+                        continue  # moved to another parent, not orphaned
                     cstate = child.__dict__["_fm_state"]
                     if cstate.key is not None:
                         to_delete[id(cstate)] = cstate
                     else:
                         core.new.pop(id(cstate), None)
+
+
+def _has_other_parent(core: Any, rel: Any, child: Any) -> bool:
+    reverse = rel.reverse
+    if reverse is not None and not reverse.uselist:
+        return child.__dict__.get(reverse.key) is not None
+    for state in [*core.new.values(), *core.dirty_states]:
+        if state.mapper is rel.parent:
+            value = state.obj.__dict__.get(rel.key)
+            items = value if rel.uselist else [value]
+            if items is not None and any(item is child for item in items):
+                return True
+    return False
 
 
 def _insert(

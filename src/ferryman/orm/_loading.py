@@ -228,7 +228,7 @@ def _selectin_one_to_many(
     for parent in parents:
         d = parent.__dict__
         value = tuple(d.get(k) for k in parent_keys)
-        d[rel.key] = new_collection(parent, rel, ())
+        d[rel.key] = new_collection(parent, rel, ()) if rel.uselist else None
         _forget_expired(d["_fm_state"], rel.key)
         if None not in value:
             by_value.setdefault(value if len(value) > 1 else value[0], []).append(parent)
@@ -246,7 +246,10 @@ def _selectin_one_to_many(
             cd = child.__dict__
             value = cd.get(child_keys[0]) if single else tuple(cd.get(k) for k in child_keys)
             for parent in by_value.get(value, ()):
-                list.append(parent.__dict__[rel.key], child)
+                if rel.uselist:
+                    list.append(parent.__dict__[rel.key], child)
+                else:
+                    parent.__dict__[rel.key] = child
                 _set_reverse(rel, child, parent)
 
 

@@ -378,7 +378,12 @@ class Select(ClauseElement):
         key.append(self._distinct)
         key.append(tuple(sorted(self._for_update.items())) if self._for_update else None)
         if self._entities is not None:  # what the ORM loads from the rows
-            key.append(tuple(e._orm_entity_key() for e in self._entities))
+            key.append(
+                tuple(
+                    e._orm_entity_key() if hasattr(e, "_orm_entity_key") else None
+                    for e in self._entities
+                )
+            )
             if self._options:
                 key.append(tuple(o._option_key(binds) for o in self._options))
         return tuple(key)
