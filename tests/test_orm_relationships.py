@@ -378,3 +378,73 @@ async def test_default_lazy_strategies_on_relationship(engine: Any, make_session
     finally:
         async with engine.begin() as conn:
             await conn.run_sync(LBase.metadata.drop_all)
+
+
+async def test_entity_and_column_rows(orm: Any, make_session: Any) -> None:
+    await _seed(make_session)
+    async with make_session() as session:
+        rows = (
+            await session.execute(
+                select(User, Address.email).join(User.addresses).order_by(Address.email)
+            )
+        ).all()
+        assert [(r.User.name, r.email) for r in rows] == [
+            ("ann", "ann@a"),
+            ("ann", "ann@b"),
+            ("bob", "bob@a"),
+        ]
+        mapping = (
+            (await session.execute(select(User.name, User.fullname).order_by(User.name)))
+            .mappings()
+            .first()
+        )
+        assert mapping == {"name": "ann", "fullname": None}
+
+
+async def test_raise_on_sql_allows_identity_map_hits(orm: Any, make_session: Any) -> None:
+    await _seed(make_session)
+    async with make_session() as session:
+        users = (await session.scalars(select(User))).all()
+        addresses = (
+            await session.scalars(select(Address).options(raiseload(Address.user, sql_only=True)))
+        ).all()
+        assert {a.user.name for a in addresses} <= {u.name for u in users}  # no SQL needed
+    async with make_session() as session:
+        address = (
+            await session.scalars(
+                select(Address).limit(1).options(raiseload(Address.user, sql_only=True))
+            )
+        ).one()
+        with pytest.raises(exc.InvalidRequestError, match="raise_on_sql"):
+            address.user  # noqa: B018
+
+
+async def test_refresh_loads_relationships(orm: Any, make_session: Any) -> None:
+    await _seed(make_session)
+    async with make_session() as session:
+        ann = (await session.scalars(select(User).filter_by(name="ann"))).one()
+        await session.refresh(ann, ["addresses", "profile"])
+        assert [a.email for a in ann.addresses] == ["ann@a", "ann@b"]
+        assert ann.profile.bio == "hi"
+
+
+async def test_core_dml_on_a_mapped_class(orm: Any, make_session: Any) -> None:
+    from ferryman import update
+
+    await _seed(make_session)
+    async with make_session() as session:
+        result = await session.execute(
+            update(User).where(User.name == "cat").values(fullname="Cat Stevens")
+        )
+        assert result.rowcount == 1
+        cat = (await session.scalars(select(User).filter_by(name="cat"))).one()
+        assert cat.fullname == "Cat Stevens"
+
+
+async def test_get_with_options(orm: Any, make_session: Any) -> None:
+    await _seed(make_session)
+    async with make_session() as session:
+        ann_id = (await session.scalars(select(User.id).filter_by(name="ann"))).one()
+        ann = await session.get(User, ann_id, options=[selectinload(User.addresses)])
+        assert len(ann.addresses) == 2
+        assert await session.get(User, {"id": ann_id}) is ann

@@ -228,7 +228,13 @@ def missing(obj: Any, attr: QueryableAttribute) -> Any:
         value = new_collection(obj, prop, ()) if prop.uselist else None
         obj.__dict__[key] = value
         return value
-    if lazy == "raise" or (lazy == "raise_on_sql" and not _known_without_sql(obj, prop)):
+    if lazy == "raise_on_sql" and _known_without_sql(obj, prop):
+        # no SQL needed: the target is in the identity map (or the key is NULL)
+        ident = prop.foreign_ident(state)
+        value = None if ident is None else state.session.identity_get(prop.mapper, ident)
+        obj.__dict__[key] = value
+        return value
+    if lazy == "raise" or lazy == "raise_on_sql":
         raise exc.InvalidRequestError(
             f"{state.mapper.class_.__name__}.{key} is not available due to lazy={lazy!r}; "
             f"load it in the query: .options(selectinload({state.mapper.class_.__name__}.{key}))"
@@ -258,6 +264,9 @@ def _known_without_sql(obj: Any, prop: Any) -> bool:
     if prop.uselist or prop.direction != "MANYTOONE":
         return False
     state = _state_of(obj)
+    d = obj.__dict__
+    if any(prop.parent.key_by_column[p] not in d for p, _ in prop.pairs):
+        return False  # the foreign key itself is not loaded
     ident = prop.foreign_ident(state)
     if ident is None:
         return True

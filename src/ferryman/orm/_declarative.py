@@ -36,7 +36,7 @@ from .. import exc
 from ..sql import _types as types
 from ..sql._schema import Column, Constraint, ForeignKey, Index, MetaData, Table
 from ._mapper import Mapper, RelationshipProperty, configure_registry
-from ._state import instance_state
+from ._state import InstanceState, instance_state
 
 __all__ = [
     "AsyncAttrs",
@@ -273,11 +273,17 @@ def _default_init(self: Any, **kwargs: Any) -> None:
     mapper = cls.__mapper__
     if not mapper.configured:
         mapper.registry.configure()
-    instance_state(self)
+    d = self.__dict__
+    if "_fm_state" not in d:
+        d["_fm_state"] = InstanceState(self, mapper)
+    columns = mapper.column_keys
     for key, value in kwargs.items():
-        if key not in mapper.attrs_by_key and not hasattr(cls, key):
+        if key in columns:
+            d[key] = value  # a new object: no history to keep
+        elif key in mapper.attrs_by_key or hasattr(cls, key):
+            setattr(self, key, value)
+        else:
             raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
-        setattr(self, key, value)
 
 
 def _default_repr(self: Any) -> str:

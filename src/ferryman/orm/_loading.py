@@ -116,11 +116,7 @@ def _row_loader(load: EntityLoad, core: Any, populate: bool, selectins: list[Any
             obj = new(cls)
             d = obj.__dict__
             d.update(zip(keys, row if start == 0 else row[start:end], strict=False))
-            state = state_class(obj, mapper)
-            state.key = ident
-            state.session = core
-            state.status = PERSISTENT
-            d["_fm_state"] = state
+            state = d["_fm_state"] = state_class(obj, mapper, ident, core, PERSISTENT)
             imap[ident] = obj
             fresh = True
         else:

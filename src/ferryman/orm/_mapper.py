@@ -384,6 +384,7 @@ class Mapper:
         self.eager_defaults = eager_defaults
         self.column_attrs = [ColumnProperty(key, column, self) for key, column in columns]
         self.key_by_column: dict[Column, str] = {p.column: p.key for p in self.column_attrs}
+        self.column_keys = frozenset(self.key_by_column.values())
         self.primary_key: list[Column] = list(local_table.primary_key.columns)
         if not self.primary_key:
             raise exc.ArgumentError(

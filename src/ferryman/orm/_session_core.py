@@ -243,8 +243,11 @@ class SessionCore:
         self.expire_all()
 
     def close(self) -> None:
-        for obj in list(self.objects()):
-            self._detach(obj.__dict__["_fm_state"], "close")
+        for imap in self.identity.values():
+            for obj in imap.values():  # every one is persistent: detach them in bulk
+                state = obj.__dict__["_fm_state"]
+                state.session = None
+                state.status = DETACHED
         for state in list(self.new.values()):
             self._detach(state, "expunge")
         for state in self.flushed_deleted:

@@ -90,17 +90,19 @@ class InstanceState:
         "status",
     )
 
-    def __init__(self, obj: Any, mapper: Any) -> None:
+    def __init__(
+        self, obj: Any, mapper: Any, key: Any = None, session: Any = None, status: str = TRANSIENT
+    ) -> None:
         self.obj = obj
         self.mapper = mapper
-        self.key: Any = None
-        self.session: Any = None
+        self.key = key
+        self.session = session
         self.committed: dict[str, Any] | None = None
         self.expired: set[str] | None = None
         self.lazy: dict[str, str] | None = None  # per-object loader strategies (raiseload ...)
         self.modified = False
         self.deleted = False  # session.delete() was called; flushed when status is DELETED
-        self.status = TRANSIENT
+        self.status = status
 
     def transition(self, event: str) -> None:
         new = TRANSITIONS.get((self.status, event))

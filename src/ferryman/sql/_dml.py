@@ -30,6 +30,8 @@ class _DML(ClauseElement):
     _uses_parameter_names = True  # the parameters' names shape the SQL
 
     def __init__(self, table: Any) -> None:
+        if not isinstance(table, Table) and hasattr(table, "__clause_element__"):
+            table = table.__clause_element__()  # a mapped class: its table
         if not isinstance(table, Table):
             raise exc.ArgumentError(
                 f"{type(self).__name__.lower()}() takes a Table, not {table!r}"
