@@ -103,6 +103,13 @@ def test_mypy_strict() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_user_code_is_typed() -> None:
+    """tests/typing holds user-style code with assert_type(): Mapped[...] attributes,
+    statements and sessions must type-check for users under --strict."""
+    done = _run(sys.executable, "-m", "mypy", "--strict", "tests/typing")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()

@@ -448,3 +448,49 @@ async def test_get_with_options(orm: Any, make_session: Any) -> None:
         ann = await session.get(User, ann_id, options=[selectinload(User.addresses)])
         assert len(ann.addresses) == 2
         assert await session.get(User, {"id": ann_id}) is ann
+
+
+async def test_joinedload_collection_with_limit(orm: Any, make_session: Any) -> None:
+    await _seed(make_session)
+    async with make_session() as session:
+        stmt = (
+            select(User)
+            .options(joinedload(User.addresses))
+            .where(User.name != "zed")
+            .order_by(User.name.desc())
+            .limit(2)
+        )
+        users = (await session.execute(stmt)).unique().scalars().all()
+        assert [u.name for u in users] == ["cat", "bob"]  # the limit counts users
+        assert [len(u.addresses) for u in users] == [0, 1]
+        first = (
+            (
+                await session.execute(
+                    select(User)
+                    .options(joinedload(User.addresses))
+                    .order_by(User.name)
+                    .offset(0)
+                    .limit(1)
+                )
+            )
+            .unique()
+            .scalar_one()
+        )
+        assert first.name == "ann" and len(first.addresses) == 2
+
+
+async def test_joined_collection_follows_relationship_order_by(
+    orm: Any, make_session: Any
+) -> None:
+    await _seed(make_session)
+    async with make_session() as session:
+        ann = (
+            (
+                await session.execute(
+                    select(User).where(User.name == "ann").options(joinedload(User.addresses))
+                )
+            )
+            .unique()
+            .scalar_one()
+        )
+        assert [a.email for a in ann.addresses] == ["ann@a", "ann@b"]

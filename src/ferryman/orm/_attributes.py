@@ -21,7 +21,7 @@ are ``InstrumentedList``s that report appends and removals.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, SupportsIndex
+from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar
 
 from .. import exc
 from ..sql._elements import ColumnOperators
@@ -34,6 +34,9 @@ __all__ = [
     "QueryableAttribute",
     "RelationshipAttribute",
 ]
+
+
+_T = TypeVar("_T")
 
 
 def _state_of(obj: Any) -> InstanceState:
@@ -59,7 +62,7 @@ def _note_change(state: InstanceState, key: str, old: Any) -> None:
             state.session.dirty_states.add(state)
 
 
-class QueryableAttribute:
+class QueryableAttribute(Generic[_T]):
     """A mapped attribute seen from the class: usable in SQL expressions."""
 
     __slots__ = ("class_", "key", "parententity", "prop")
@@ -83,10 +86,26 @@ class QueryableAttribute:
         return id(self)
 
 
-class ColumnAttribute(QueryableAttribute):
+class ColumnAttribute(QueryableAttribute[_T]):
     """``User.name``: a column of a mapped class."""
 
     __slots__ = ("column",)
+
+    if TYPE_CHECKING:  # the column operators, delegated below
+
+        def __getattr__(self, name: str) -> Any: ...
+        def __eq__(self, other: Any) -> Any: ...
+        def __ne__(self, other: Any) -> Any: ...
+        def __lt__(self, other: Any) -> Any: ...
+        def __le__(self, other: Any) -> Any: ...
+        def __gt__(self, other: Any) -> Any: ...
+        def __ge__(self, other: Any) -> Any: ...
+        def __add__(self, other: Any) -> Any: ...
+        def __sub__(self, other: Any) -> Any: ...
+        def __mul__(self, other: Any) -> Any: ...
+        def __truediv__(self, other: Any) -> Any: ...
+        def __neg__(self) -> Any: ...
+        def __invert__(self) -> Any: ...
 
     def __init__(self, class_: type, key: str, prop: Any, column: Any, parententity: Any = None):
         super().__init__(class_, key, prop, parententity)
@@ -136,7 +155,7 @@ class ColumnAttribute(QueryableAttribute):
 
 
 def _delegate(name: str) -> Any:
-    def method(self: ColumnAttribute, *args: Any, **kwargs: Any) -> Any:
+    def method(self: ColumnAttribute[Any], *args: Any, **kwargs: Any) -> Any:
         return getattr(self.column, name)(*args, **kwargs)
 
     method.__name__ = name
@@ -157,7 +176,7 @@ for _name in ("label", "cast", "collate", "op"):
 InstrumentedAttribute = ColumnAttribute
 
 
-class RelationshipAttribute(QueryableAttribute):
+class RelationshipAttribute(QueryableAttribute[_T]):
     """``User.addresses``: a relationship of a mapped class."""
 
     __slots__ = ()
@@ -209,7 +228,7 @@ class RelationshipAttribute(QueryableAttribute):
 # -- what a missing value does ------------------------------------------------------
 
 
-def missing(obj: Any, attr: QueryableAttribute) -> Any:
+def missing(obj: Any, attr: QueryableAttribute[Any]) -> Any:
     """The value of an attribute not in ``obj.__dict__``: a default for new objects, a
     load in a sync session, an ``UnloadedAttributeError`` in async code."""
     state = _state_of(obj)

@@ -35,6 +35,7 @@ from typing import Any, Generic, TypeVar
 from .. import exc
 from ..sql import _types as types
 from ..sql._schema import Column, Constraint, ForeignKey, Index, MetaData, Table
+from ._attributes import ColumnAttribute
 from ._mapper import Mapper, RelationshipProperty, configure_registry
 from ._state import InstanceState, instance_state
 
@@ -61,7 +62,11 @@ class Mapped(Generic[T]):
 
     if typing.TYPE_CHECKING:
 
-        def __get__(self, obj: Any, cls: Any) -> T: ...
+        @typing.overload
+        def __get__(self, obj: None, cls: Any) -> ColumnAttribute[T]: ...
+        @typing.overload
+        def __get__(self, obj: object, cls: Any) -> T: ...
+        def __get__(self, obj: Any, cls: Any) -> Any: ...
         def __set__(self, obj: Any, value: T) -> None: ...
 
 
@@ -288,9 +293,14 @@ def _default_init(self: Any, **kwargs: Any) -> None:
 
 def _default_repr(self: Any) -> str:
     mapper = type(self).__mapper__
+    if not mapper.configured:
+        mapper.registry.configure()
     d = self.__dict__
     parts = []
+    hidden = mapper.relationship_key_columns  # shown through their relationship
     for prop in mapper.column_attrs:
+        if prop.key in hidden:
+            continue
         parts.append(
             f"{prop.key}={d[prop.key]!r}" if prop.key in d else f"{prop.key}=<not loaded>"
         )

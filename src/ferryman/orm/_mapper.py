@@ -408,6 +408,16 @@ class Mapper:
         self._loaders: dict[Any, Any] = {}  # per-column-set row loaders (see _loading)
 
     @property
+    def relationship_key_columns(self) -> frozenset[str]:
+        """Keys of the foreign key columns that a many-to-one relationship stands for
+        (the default ``repr`` shows the relationship instead)."""
+        keys: set[str] = set()
+        for rel in self.relationships.values():
+            if rel.direction == "MANYTOONE":
+                keys.update(self.key_by_column[c] for c, _ in rel.pairs if not c.primary_key)
+        return frozenset(keys)
+
+    @property
     def attrs(self) -> dict[str, Any]:
         return dict(self.attrs_by_key)
 

@@ -22,6 +22,7 @@ from typing import Any
 from .. import exc
 from ..sql import ClauseElement
 from ..sql._derived import Alias
+from ..sql._elements import UnaryExpression
 from ..sql._schema import Table
 from ..sql._selectable import Join, Select
 
@@ -63,7 +64,7 @@ class EntityLoad:
 class QueryContext:
     """The cached result of compiling one ORM statement structure."""
 
-    __slots__ = ("core", "first_binds", "items", "keys", "unique_required")
+    __slots__ = ("core", "eager_order", "first_binds", "items", "keys", "unique_required")
 
     def __init__(self, core: Any, first_binds: list[Any]) -> None:
         self.core = core
@@ -71,6 +72,7 @@ class QueryContext:
         self.items: list[tuple[str, Any]] = []  # ("entity", EntityLoad) | ("column", index)
         self.keys: tuple[str, ...] = ()
         self.unique_required = False
+        self.eager_order: list[Any] = []  # joined collections' own order_by, adapted
 
 
 def compile_orm_select(stmt: Select, key: Any, binds: list[Any]) -> QueryContext:
@@ -96,36 +98,114 @@ def _options_for(options: tuple[Any, ...], depth: int, entity_mapper_: Any) -> l
 def _compile(stmt: Select, binds: list[Any]) -> QueryContext:
     entities = stmt._entities or ()
     options = tuple(stmt._options)
-    froms = list(stmt.get_final_froms())
-    columns: list[Any] = []
     context = QueryContext(None, binds)
+    base: list[Any] = []  # the statement's own columns, entities expanded
+    loads: list[EntityLoad] = []
     keys: list[str] = []
-    joins: list[tuple[Any, Any, Any, bool]] = []  # (parent from, alias, onclause, outer)
-    alias_count = [0]
     for entity, core_column in zip(entities, stmt._columns, strict=True):
         mapper = entity_mapper(entity)
         if mapper is not None and isinstance(core_column, (Table, Alias)):
-            load = EntityLoad(mapper, core_column, len(columns))
-            columns.extend(core_column.c[p.column.name] for p in mapper.column_attrs)
-            _plan_relationships(load, options, 0, columns, joins, alias_count, context, {mapper})
+            load = EntityLoad(mapper, core_column, len(base))
+            base.extend(core_column.c[p.column.name] for p in mapper.column_attrs)
+            loads.append(load)
             context.items.append(("entity", load))
             keys.append(getattr(entity, "__name__", mapper.class_.__name__))
         else:
-            context.items.append(("column", len(columns)))
-            columns.append(core_column)
+            context.items.append(("column", len(base)))
+            base.append(core_column)
             keys.append(_column_key(entity, core_column, len(keys)))
+    context.keys = tuple(keys)
+    columns, joins = _eager(loads, options, base, context)
+    if joins and context.unique_required and (stmt._limit is not None or stmt._offset is not None):
+        context.core = _wrapped(stmt, base, loads, options, context)
+        return context
+    froms = list(stmt.get_final_froms())
     for parent_from, alias, onclause, outer in joins:
         froms = _attach_join(froms, parent_from, alias, onclause, outer)
-    if context.unique_required and joins and (stmt._limit is not None or stmt._offset is not None):
-        raise exc.InvalidRequestError(
-            "joinedload() of a collection can't be combined with limit() / offset(): the "
-            "limit would count joined rows, not objects; use selectinload() for the collection"
-        )
     context.core = stmt._copy(
-        _columns=tuple(columns), _froms=tuple(froms), _entities=None, _options=()
+        _columns=tuple(columns),
+        _froms=tuple(froms),
+        _entities=None,
+        _options=(),
+        _order_by=stmt._order_by + tuple(context.eager_order),
     )
-    context.keys = tuple(keys)
     return context
+
+
+def _adapt_order(clause: Any, table: Any, alias: Any) -> Any:
+    """A relationship's ``order_by`` on its table, moved onto the eager-load alias."""
+    if isinstance(clause, UnaryExpression):
+        return UnaryExpression(
+            _adapt_order(clause.element, table, alias),
+            clause.operator,
+            clause.modifier,
+            clause.type,
+        )
+    if getattr(clause, "table", None) is table:
+        return alias.c[clause.name]
+    return clause
+
+
+def _eager(
+    loads: list[EntityLoad], options: tuple[Any, ...], base: list[Any], context: QueryContext
+) -> tuple[list[Any], list[Any]]:
+    """Plan every entity's relationships: eager joins add their columns after ``base``."""
+    columns = list(base)
+    joins: list[tuple[Any, Any, Any, bool]] = []  # (parent from, alias, onclause, outer)
+    alias_count = [0]
+    context.eager_order = []
+    for load in loads:
+        load.joined, load.selectin, load.lazy = [], [], {}
+        _plan_relationships(load, options, 0, columns, joins, alias_count, context, {load.mapper})
+    return columns, joins
+
+
+def _wrapped(
+    stmt: Select,
+    base: list[Any],
+    loads: list[EntityLoad],
+    options: tuple[Any, ...],
+    context: QueryContext,
+) -> Any:
+    """LIMIT / OFFSET with a joined eager load of a collection: the limit must count
+    objects, not joined rows, so the statement becomes a subquery that the eager joins
+    attach to: ``SELECT anon.*, b.* FROM (SELECT ... LIMIT n) AS anon LEFT JOIN b ...``."""
+    from ..sql import select as core_select
+
+    names = [getattr(c, "name", None) for c in base]
+    if None in names or len(set(names)) != len(names):
+        raise exc.InvalidRequestError(
+            "joinedload() of a collection with limit() / offset() wraps the query in a "
+            "subquery, which needs distinct column names; label the columns, or use "
+            "selectinload() for the collection"
+        )
+    order_columns: list[Any] = []
+    outer_order: list[Any] = []
+    for i, clause in enumerate(stmt._order_by):
+        modifiers = []
+        element: Any = clause
+        while isinstance(element, UnaryExpression) and element.operator is None:
+            modifiers.append(element.modifier)
+            element = element.element
+        label = f"_order_{i}"
+        order_columns.append(element.label(label))
+        outer_order.append((label, modifiers))
+    inner = stmt._copy(_columns=(*base, *order_columns), _entities=None, _options=())
+    anon = inner.subquery("anon_1")
+    for load in loads:
+        load.from_ = anon
+    outer_base = [anon.c[str(name)] for name in names]
+    columns, joins = _eager(loads, options, outer_base, context)
+    froms: list[Any] = [anon]
+    for parent_from, alias, onclause, outer in joins:
+        froms = _attach_join(froms, parent_from, alias, onclause, outer)
+    ordering = []
+    for label, modifiers in outer_order:
+        expression: Any = anon.c[label]
+        for modifier in reversed(modifiers):
+            expression = UnaryExpression(expression, modifier=modifier)
+        ordering.append(expression)
+    return core_select(*columns).select_from(*froms).order_by(*ordering, *context.eager_order)
 
 
 def _column_key(entity: Any, column: Any, index: int) -> str:
@@ -184,6 +264,9 @@ def _plan_relationships(
             load.joined.append((rel, child))
             if rel.uselist:
                 context.unique_required = True
+                context.eager_order.extend(
+                    _adapt_order(o, rel.mapper.local_table, alias) for o in rel.order_by
+                )
             _plan_relationships(
                 child,
                 tuple(rest),

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 from .. import exc
 from ..engine._result import Result
 from ._flush import flush_plan
@@ -38,6 +38,7 @@ from ._state import DELETED, DETACHED, PENDING, PERSISTENT, TRANSIENT, instance_
 __all__ = ["Session", "SessionTransaction", "sessionmaker"]
 ASYNC = False
 T = TypeVar("T")
+S = TypeVar("S")
 
 
 def _current() -> Any:
@@ -583,19 +584,28 @@ def _ident_tuple(mapper: Any, ident: Any) -> tuple[Any, ...]:
     return (ident,)
 
 
-class sessionmaker:
+class sessionmaker(Generic[S]):
     """A factory of sessions with fixed arguments: ``Session = sessionmaker(engine,
     expire_on_commit=False)``, then ``async with Session() as session: ...``."""
 
+    @overload
+    def __init__(
+        self: sessionmaker[Session], bind: Any = None, *, class_: None = None, **kwargs: Any
+    ) -> None: ...
+
+    @overload
+    def __init__(self, bind: Any = None, *, class_: type[S], **kwargs: Any) -> None: ...
+
     def __init__(self, bind: Any = None, *, class_: Any = None, **kwargs: Any) -> None:
         self.bind = bind
-        self.class_ = class_ or Session
+        self.class_: Any = class_ or Session
         self.kw = kwargs
 
-    def __call__(self, **local_kwargs: Any) -> Any:
+    def __call__(self, **local_kwargs: Any) -> S:
         kwargs = {**self.kw, **local_kwargs}
         bind = kwargs.pop("bind", self.bind)
-        return self.class_(bind, **kwargs)
+        session: S = self.class_(bind, **kwargs)
+        return session
 
     def begin(self) -> Any:
         """``async with factory.begin() as session:`` a session in a transaction,

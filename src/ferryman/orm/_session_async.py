@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from .. import exc
 from ..engine._result import Result
@@ -37,6 +37,7 @@ __all__ = ["AsyncSession", "AsyncSessionTransaction", "async_sessionmaker"]
 
 ASYNC = True
 T = TypeVar("T")
+S = TypeVar("S")
 
 
 def _current() -> Any:
@@ -670,19 +671,32 @@ def _ident_tuple(mapper: Any, ident: Any) -> tuple[Any, ...]:
     return (ident,)
 
 
-class async_sessionmaker:
+class async_sessionmaker(Generic[S]):
     """A factory of sessions with fixed arguments: ``Session = async_sessionmaker(engine,
     expire_on_commit=False)``, then ``async with Session() as session: ...``."""
 
+    @overload
+    def __init__(
+        self: async_sessionmaker[AsyncSession],
+        bind: Any = None,
+        *,
+        class_: None = None,
+        **kwargs: Any,
+    ) -> None: ...
+
+    @overload
+    def __init__(self, bind: Any = None, *, class_: type[S], **kwargs: Any) -> None: ...
+
     def __init__(self, bind: Any = None, *, class_: Any = None, **kwargs: Any) -> None:
         self.bind = bind
-        self.class_ = class_ or AsyncSession
+        self.class_: Any = class_ or AsyncSession
         self.kw = kwargs
 
-    def __call__(self, **local_kwargs: Any) -> Any:
+    def __call__(self, **local_kwargs: Any) -> S:
         kwargs = {**self.kw, **local_kwargs}
         bind = kwargs.pop("bind", self.bind)
-        return self.class_(bind, **kwargs)
+        session: S = self.class_(bind, **kwargs)
+        return session
 
     def begin(self) -> Any:
         """``async with factory.begin() as session:`` a session in a transaction,
