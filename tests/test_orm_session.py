@@ -417,3 +417,22 @@ async def test_many_objects_one_batch(orm: Any, make_session: Any) -> None:
         rows = (await session.execute(select(User.id, User.name))).all()
         by_id = {r.id: r.name for r in rows}
         assert all(by_id[u.id] == u.name for u in users)  # keys matched to the right rows
+
+
+async def test_failed_flush_in_savepoint_keeps_the_transaction(
+    orm: Any, make_session: Any
+) -> None:
+    async with make_session() as session:
+        session.add(User(name="dup"))
+        await session.flush()
+        duplicate = User(name="dup")
+        with pytest.raises(exc.IntegrityError):
+            async with session.begin_nested():
+                session.add(duplicate)
+        assert inspect(duplicate).pending  # the savepoint rolled back, nothing written
+        session.expunge(duplicate)
+        session.add(User(name="other"))
+        await session.commit()
+    async with make_session() as session:
+        names = (await session.scalars(select(User.name).order_by(User.name))).all()
+        assert names == ["dup", "other"]

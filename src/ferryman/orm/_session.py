@@ -119,15 +119,16 @@ class SessionTransaction:
         self._done = True
 
     def rollback(self) -> None:
+        if self._done:
+            return
+        self._done = True
         if self.nested:
             self._pop()
             if self._savepoint.is_active:
                 self._savepoint.rollback()
             self.session._core.after_rollback(*self._marks)
-            self.session._failed = None
         else:
             self.session.rollback()
-        self._done = True
 
     def _pop(self) -> None:
         stack = self.session._savepoints
@@ -331,11 +332,8 @@ class Session:
         try:
             run_plan(flush_plan(core), conn)
         except BaseException as err:
-            if self._savepoints:
-                savepoint = self._savepoints[-1]
-                if savepoint._savepoint.is_active:
-                    savepoint._savepoint.rollback()
-                self._failed = err
+            if self._savepoints and isinstance(err, exc.DBAPIError):
+                self._savepoints[-1].rollback()
                 raise
             self._failed = err
             try:

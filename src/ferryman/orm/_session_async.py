@@ -127,15 +127,16 @@ class AsyncSessionTransaction:
         self._done = True
 
     async def rollback(self) -> None:
+        if self._done:
+            return
+        self._done = True
         if self.nested:
             self._pop()
             if self._savepoint.is_active:
                 await self._savepoint.rollback()
             self.session._core.after_rollback(*self._marks)
-            self.session._failed = None
         else:
             await self.session.rollback()
-        self._done = True
 
     def _pop(self) -> None:
         stack = self.session._savepoints
@@ -372,11 +373,10 @@ class AsyncSession:
         try:
             await run_plan_async(flush_plan(core), conn)
         except BaseException as err:
-            if self._savepoints:
-                savepoint = self._savepoints[-1]
-                if savepoint._savepoint.is_active:
-                    await savepoint._savepoint.rollback()
-                self._failed = err
+            if self._savepoints and isinstance(err, exc.DBAPIError):
+                # Inside begin_nested(): only the savepoint is lost; the transaction
+                # around it goes on (the objects stay as they were before the flush).
+                await self._savepoints[-1].rollback()
                 raise
             self._failed = err
             try:
