@@ -272,6 +272,14 @@ class Select(ClauseElement):
         elif onclause is not None and hasattr(onclause, "_join_parts"):
             right, onclause = onclause._join_parts(right)
         left, right = _from_item(left), _from_item(right)
+        froms = list(self._froms)
+        for i, item in enumerate(froms):
+            # ``left`` already in a join: the new join extends it (a table appears once)
+            if isinstance(item, Join) and any(t is left for t in item._tables()):
+                if onclause is None:
+                    onclause = _infer_onclause(left, right)
+                froms[i] = Join(item, right, onclause, isouter=isouter, full=full)
+                return self._copy(_froms=tuple(froms))
         return self._copy(
             _froms=(*self._froms, Join(left, right, onclause, isouter=isouter, full=full))
         )
