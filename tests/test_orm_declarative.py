@@ -7,7 +7,7 @@ import datetime
 import decimal
 import enum
 import uuid
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
@@ -57,7 +57,7 @@ def test_types_and_nullability_from_annotations() -> None:
         __tablename__ = "things"
         id: Mapped[int] = mapped_column(primary_key=True)
         name: Mapped[str]
-        note: Mapped[str | None]
+        note: Mapped[Optional[str]]
         size: Mapped[float | None]
         price: Mapped[decimal.Decimal]
         flag: Mapped[bool]

@@ -259,9 +259,7 @@ async def test_tutorial_loader_strategies(quickstart: Any, make_session: Any) ->
                 select(User).options(selectinload(User.addresses)).order_by(User.id)
             )
         ).all()
-        assert [[a.email_address for a in u.addresses] for u in users][0] == [
-            "spongebob@sqlalchemy.org"
-        ]
+        assert [a.email_address for a in users[0].addresses] == ["spongebob@sqlalchemy.org"]
     async with make_session() as session:
         addresses = (
             await session.scalars(
@@ -324,15 +322,14 @@ async def test_asyncio_extension_example(engine: Any) -> None:
         await conn.run_sync(ABase.metadata.create_all)
     async_session = async_sessionmaker(engine, expire_on_commit=False)
     try:
-        async with async_session() as session:
-            async with session.begin():
-                session.add_all(
-                    [
-                        A(bs=[B(data="b1"), B(data="b2")], data="a1"),
-                        A(bs=[], data="a2"),
-                        A(bs=[B(data="b3"), B(data="b4")], data="a3"),
-                    ]
-                )
+        async with async_session() as session, session.begin():
+            session.add_all(
+                [
+                    A(bs=[B(data="b1"), B(data="b2")], data="a1"),
+                    A(bs=[], data="a2"),
+                    A(bs=[B(data="b3"), B(data="b4")], data="a3"),
+                ]
+            )
         async with async_session() as session:
             stmt = select(A).options(selectinload(A.bs)).order_by(A.id)
             result = await session.scalars(stmt)
