@@ -436,3 +436,22 @@ async def test_failed_flush_in_savepoint_keeps_the_transaction(
     async with make_session() as session:
         names = (await session.scalars(select(User.name).order_by(User.name))).all()
         assert names == ["dup", "other"]
+
+
+@pytest.mark.async_only
+async def test_sync_session_class_for_run_sync(orm: Any, engine: Any) -> None:
+    class MySession(Session):
+        pass
+
+    factory = async_sessionmaker(engine, sync_session_class=MySession)
+    async with factory() as session:
+        kind = await session.run_sync(lambda sync_session: type(sync_session))
+        assert kind is MySession
+
+        def add_in_sync(sync_session: Session) -> None:
+            sync_session.add(User(name="from-sync"))
+            sync_session.flush()
+
+        await session.run_sync(add_in_sync)
+        await session.commit()
+        assert (await session.scalars(select(User.name))).all() == ["from-sync"]
