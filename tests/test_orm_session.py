@@ -455,3 +455,28 @@ async def test_sync_session_class_for_run_sync(orm: Any, engine: Any) -> None:
         await session.run_sync(add_in_sync)
         await session.commit()
         assert (await session.scalars(select(User.name))).all() == ["from-sync"]
+
+
+async def test_pickled_objects_come_back_detached(orm: Any, make_session: Any) -> None:
+    import pickle
+
+    async with make_session(expire_on_commit=False) as session:
+        user = User(name="u1", addresses=[Address(email="a@x")])
+        session.add(user)
+        await session.commit()
+        copy = pickle.loads(pickle.dumps(user))
+        assert copy is not user and copy.name == "u1" and copy.addresses[0].email == "a@x"
+        assert inspect(copy).detached and inspect(copy).identity == (user.id,)
+        copy.addresses.append(Address(email="b@x"))  # still an instrumented collection
+        assert copy.addresses[1].user is copy
+    async with make_session() as session:
+        copy.fullname = "Pickled"
+        merged = await session.merge(copy)
+        await session.commit()
+        assert inspect(merged).identity == (user.id,)
+
+
+async def test_unknown_execution_option(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        with pytest.raises(exc.ArgumentError, match="populate_existing"):
+            await session.execute(select(User), execution_options={"populate_exisitng": True})

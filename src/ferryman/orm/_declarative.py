@@ -35,9 +35,9 @@ from typing import Any, Generic, TypeVar
 from .. import exc
 from ..sql import _types as types
 from ..sql._schema import Column, Constraint, ForeignKey, Index, MetaData, Table
-from ._attributes import ColumnAttribute
+from ._attributes import ColumnAttribute, new_collection
 from ._mapper import Mapper, RelationshipProperty, configure_registry
-from ._state import InstanceState, instance_state
+from ._state import DETACHED, InstanceState, instance_state
 
 __all__ = [
     "AsyncAttrs",
@@ -381,6 +381,29 @@ class _DeclarativeBody:
         __init__ = _default_init
 
     __repr__ = _default_repr
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the loaded values (and the identity), not the session."""
+        d = dict(self.__dict__)
+        state = d.pop("_fm_state", None)
+        if state is not None and state.key is not None:
+            d["_fm_identity"] = state.key
+        return d
+
+    def __setstate__(self, values: dict[str, Any]) -> None:
+        values = dict(values)
+        key = values.pop("_fm_identity", None)
+        mapper = type(self).__mapper__
+        if not mapper.configured:
+            mapper.registry.configure()
+        for rel in mapper.relationships.values():
+            if rel.uselist and isinstance(values.get(rel.key), list):
+                values[rel.key] = new_collection(self, rel, values[rel.key])
+        self.__dict__.update(values)
+        state = instance_state(self)
+        if key is not None:  # it had a row: detached, attachable with add() / merge()
+            state.key = key
+            state.status = DETACHED
 
 
 class DeclarativeBase(_DeclarativeBody):

@@ -41,6 +41,8 @@ def statement_key(stmt: Any) -> tuple[Any, list[Any]]:
 
 def query_plan(core: Any, stmt: Any, params: Any, options: dict[str, Any]) -> Plan:
     """Run an ORM select; return a buffered ``Result`` of objects (and columns)."""
+    if options:
+        _check_options(options)
     key, binds = statement_key(stmt)
     context = compile_orm_select(stmt, key, binds)
     result = yield Execute(ORMStatement(context, key, binds), params)
@@ -58,6 +60,18 @@ def query_plan(core: Any, stmt: Any, params: Any, options: dict[str, Any]) -> Pl
             "scalars().all()), or use selectinload() for the collection"
         )
     return out
+
+
+_ORM_OPTIONS = frozenset({"populate_existing"})
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    unknown = set(options) - _ORM_OPTIONS
+    if unknown:
+        raise exc.ArgumentError(
+            f"Unknown execution option(s) {sorted(unknown)} for an ORM query; known: "
+            f"{sorted(_ORM_OPTIONS)} (stream with session.stream() instead of yield_per)"
+        )
 
 
 def build_rows(
