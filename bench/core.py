@@ -33,8 +33,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import gc
-import inspect
 import os
 import platform
 import pstats
@@ -43,7 +41,6 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +51,8 @@ import psycopg
 
 import ferryman
 import ferryman.asyncio
+from _timing import call as _call
+from _timing import timed as _timed
 
 try:
     import sqlalchemy
@@ -489,28 +488,6 @@ def rotated(impls: list[Any], rep: int) -> list[tuple[int, Any]]:
     pairs = list(enumerate(impls))
     shift = rep % len(pairs)
     return pairs[shift:] + pairs[:shift]
-
-
-async def _call(fn: Callable[..., Any], *args: Any) -> Any:
-    result = fn(*args)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
-
-
-async def _timed(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
-    """Seconds taken by one workload call (sync or async), with the GC off."""
-    gc.collect()
-    gc.disable()
-    try:
-        started = time.perf_counter()
-        result = fn(*args)
-        if inspect.isawaitable(result):
-            result = await result
-        elapsed = time.perf_counter() - started
-    finally:
-        gc.enable()
-    return elapsed, result
 
 
 @dataclass

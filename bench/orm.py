@@ -45,7 +45,6 @@ import argparse
 import asyncio
 import cProfile
 import gc
-import inspect
 import os
 import platform
 import pstats
@@ -53,7 +52,6 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-import time
 import tracemalloc
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -67,6 +65,8 @@ import psycopg
 import ferryman
 import ferryman.asyncio
 import ferryman.orm
+from _timing import call as _call
+from _timing import timed as _timed
 
 try:
     import sqlalchemy
@@ -652,28 +652,6 @@ def rotated(pairs: list[tuple[int, Any]], rep: int) -> list[tuple[int, Any]]:
         return []
     shift = rep % len(pairs)
     return pairs[shift:] + pairs[:shift]
-
-
-async def _call(fn: Callable[..., Any], *args: Any) -> Any:
-    result = fn(*args)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
-
-
-async def _timed(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
-    """Seconds taken by one workload call (sync or async), with the GC off."""
-    gc.collect()
-    gc.disable()
-    try:
-        started = time.perf_counter()
-        result = fn(*args)
-        if inspect.isawaitable(result):
-            result = await result
-        elapsed = time.perf_counter() - started
-    finally:
-        gc.enable()
-    return elapsed, result
 
 
 class WrongResult(Exception):

@@ -76,6 +76,16 @@ class QueryableAttribute(Generic[_T]):
     def _orm_entity_key(self) -> Any:
         return ("attr", self.parententity or self.class_, self.key)
 
+    def __get__(self, obj: Any, cls: Any = None) -> Any:
+        """On the class: the attribute itself; on an object: its value (loaded, or
+        see ``missing()``)."""
+        if obj is None:
+            return self
+        try:
+            return obj.__dict__[self.key]
+        except KeyError:
+            return missing(obj, self)
+
     def __repr__(self) -> str:
         return f"{self.class_.__name__}.{self.key}"
 
@@ -125,14 +135,6 @@ class ColumnAttribute(QueryableAttribute[_T]):
     @property
     def name(self) -> str:
         return self.key
-
-    def __get__(self, obj: Any, cls: Any = None) -> Any:
-        if obj is None:
-            return self
-        try:
-            return obj.__dict__[self.key]
-        except KeyError:
-            return missing(obj, self)
 
     def __set__(self, obj: Any, value: Any) -> None:
         d = obj.__dict__
@@ -204,14 +206,6 @@ class RelationshipAttribute(QueryableAttribute[_T]):
 
     def has(self, criterion: Any = None, **kwargs: Any) -> Any:
         return self.prop.exists_clause(criterion, kwargs)
-
-    def __get__(self, obj: Any, cls: Any = None) -> Any:
-        if obj is None:
-            return self
-        try:
-            return obj.__dict__[self.key]
-        except KeyError:
-            return missing(obj, self)
 
     def __set__(self, obj: Any, value: Any) -> None:
         if self.prop.mapper is None:

@@ -260,47 +260,51 @@ def _plan_relationships(
             outer = not (args.get("innerjoin") or (rel.innerjoin and not rel.uselist))
             joins.append((load.from_, alias, onclause, outer))
             child = EntityLoad(rel.mapper, alias, len(columns))
-            columns.extend(alias.c[p.column.name] for p in rel.mapper.column_attrs)
-            load.joined.append((rel, child))
             if rel.uselist:
-                context.unique_required = True
                 context.eager_order.extend(
                     _adapt_order(o, rel.mapper.local_table, alias) for o in rel.order_by
                 )
-            _plan_relationships(
-                child,
-                tuple(rest),
-                depth + 1,
-                columns,
-                joins,
-                alias_count,
-                context,
-                seen | {rel.mapper},
-            )
+            _add_joined(load, rel, child, rest, depth, columns, joins, alias_count, context, seen)
         elif strategy == "contains_eager":
             alias = args.get("alias")
             source = alias.__clause_element__() if hasattr(alias, "__clause_element__") else alias
             child = EntityLoad(rel.mapper, source or rel.mapper.local_table, len(columns))
-            columns.extend(child.from_.c[p.column.name] for p in rel.mapper.column_attrs)
-            load.joined.append((rel, child))
-            if rel.uselist:
-                context.unique_required = True
-            _plan_relationships(
-                child,
-                tuple(rest),
-                depth + 1,
-                columns,
-                joins,
-                alias_count,
-                context,
-                seen | {rel.mapper},
-            )
+            _add_joined(load, rel, child, rest, depth, columns, joins, alias_count, context, seen)
         elif strategy == "selectin":
             load.selectin.append((rel, tuple(_shift(rest, depth + 1))))
         elif strategy in ("raise", "raise_on_sql", "noload"):
             load.lazy[key] = strategy
         elif key in chosen and strategy == "select":
             load.lazy[key] = "select"
+
+
+def _add_joined(
+    load: EntityLoad,
+    rel: Any,
+    child: EntityLoad,
+    rest: list[Any],
+    depth: int,
+    columns: list[Any],
+    joins: list[Any],
+    alias_count: list[int],
+    context: QueryContext,
+    seen: set[Any],
+) -> None:
+    """Fill ``rel`` from columns of this same SELECT (joinedload, contains_eager)."""
+    columns.extend(child.from_.c[p.column.name] for p in rel.mapper.column_attrs)
+    load.joined.append((rel, child))
+    if rel.uselist:
+        context.unique_required = True
+    _plan_relationships(
+        child,
+        tuple(rest),
+        depth + 1,
+        columns,
+        joins,
+        alias_count,
+        context,
+        seen | {rel.mapper},
+    )
 
 
 def _shift(options: list[Any], depth: int) -> list[Any]:
