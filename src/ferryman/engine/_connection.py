@@ -142,6 +142,17 @@ class Connection:
                 return self._stream(prepared, execution_options)
         return self._run(prepared)
 
+    def _execute_unbegun(self, statement: Any, parameters: Any = None) -> Result:
+        """Run a statement without beginning a transaction when none is open: the
+        driver runs it on its own (autocommit). The ORM uses this for reads before the
+        first write, and for a unit of work that is a single statement, so that these
+        cost one round trip instead of three (BEGIN, the statement, COMMIT/ROLLBACK)."""
+        prepared = self._cache.prepare(statement, parameters)
+        if self._s.tx is None:
+            self._ensure_ready_no_tx()
+            return self._run(prepared, autobegin=False)
+        return self._run(prepared)
+
     def exec_driver_sql(
         self,
         statement: str,
@@ -192,10 +203,15 @@ class Connection:
             note = compile_note(prepared.fresh, compiled.compile_time, compiled.created_at)
         self._echo.statement(prepared.sql, note, prepared.user_params, prepared.many)
 
-    def _run(self, prepared: Prepared) -> Result:
+    def _run(self, prepared: Prepared, autobegin: bool = True) -> Result:
         s = self._s
         tx = s.tx
-        if tx is None or self._driver is None or tx.state is not ACTIVE:
+        if (
+            tx is None
+            and autobegin
+            or self._driver is None
+            or (tx is not None and tx.state is not ACTIVE)
+        ):
             self._ensure_ready()
         driver = self._driver
         if self._log:

@@ -129,6 +129,30 @@ def _sort_mappers(mappers: set[Any]) -> list[Any]:
     return ordered
 
 
+def single_statement_flush(core: Any) -> bool:
+    """Whether the flush is one statement: one new object (one INSERT) or one changed
+    object (one UPDATE), with no other object to write through its relationships."""
+    if core.deleted or len(core.new) + len(core.dirty_states) != 1:
+        return False
+    state = next(iter(core.new.values())) if core.new else next(iter(core.dirty_states))
+    d = state.obj.__dict__
+    committed = state.committed or {}
+    for rel in state.mapper.relationships.values():
+        if rel.key not in d:
+            continue
+        value = d[rel.key]
+        if rel.uselist:
+            if value or rel.key in committed:
+                return False
+        elif value is not None:
+            target = value.__dict__.get("_fm_state")
+            if rel.direction != "MANYTOONE" or target is None or target.key is None:
+                return False
+        elif rel.key in committed and rel.direction != "MANYTOONE":
+            return False
+    return True
+
+
 def flush_plan(core: Any) -> Plan:
     """Write the session's pending changes (see the module docstring)."""
     undo = _Undo()

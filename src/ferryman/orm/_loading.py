@@ -45,7 +45,8 @@ def query_plan(core: Any, stmt: Any, params: Any, options: dict[str, Any]) -> Pl
         _check_options(options)
     key, binds = statement_key(stmt)
     context = compile_orm_select(stmt, key, binds)
-    result = yield Execute(ORMStatement(context, key, binds), params)
+    read = not stmt._for_update
+    result = yield Execute(ORMStatement(context, key, binds), params, read)
     populate = bool(
         options.get("populate_existing") or stmt._execution_options.get("populate_existing")
     )
@@ -360,7 +361,7 @@ def refresh_plan(core: Any, state: InstanceState, keys: list[str] | None) -> Pla
         ident = state.identity or ()
         columns = [mapper.attrs_by_key[k].column for k in column_keys]
         criteria = [c == v for c, v in zip(mapper.primary_key, ident, strict=True)]
-        result = yield Execute(select(*columns).where(*criteria))
+        result = yield Execute(select(*columns).where(*criteria), None, True)
         rows = rows_of(result)
         if not rows:
             raise exc.ObjectDeletedError(

@@ -28,9 +28,9 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 from .. import exc
 from ..engine._result import Result
-from ._flush import flush_plan
+from ._flush import flush_plan, single_statement_flush
 from ._loading import get_plan, load_attribute_plan, query_plan, refresh_plan
-from ._plan import run_plan
+from ._plan import Execute, run_plan
 from ._session_core import IdentityMap, SessionCore
 from ._state import DELETED, DETACHED, PENDING, PERSISTENT, TRANSIENT, instance_state
 
@@ -170,6 +170,8 @@ class Session:
         self._depth = 0
         self._no_autoflush = 0
         self._closed = False
+        self._defer_begin = False
+        self._single_write = False
 
     def __enter__(self) -> Session:
         return self
@@ -207,6 +209,7 @@ class Session:
             conn.start()
             self._conn = conn
             self._core.dialect = conn.engine.dialect
+            self._defer_begin = _can_defer_begin(conn)
         return conn
 
     def connection(self, **kwargs: Any) -> Any:
@@ -224,8 +227,18 @@ class Session:
             step = next(plan)
         except StopIteration as stop:
             return stop.value
-        conn = self._connection()
-        return run_plan(plan, conn, step)
+        self._connection()
+        return run_plan(plan, self._execute_step, step)
+
+    def _execute_step(self, step: Execute) -> Result:
+        """Run one step of a plan. Reads before the first write, and the one statement
+        of a single-statement commit, run without BEGIN (see ``_defer_begin``)."""
+        conn = self._conn
+        if (step.read or self._single_write) and self._defer_begin and (not conn.in_transaction()):
+            result: Result = conn._execute_unbegun(step.statement, step.params)
+            return result
+        result = conn.execute(step.statement, step.params)
+        return result
 
     def _autoflush(self) -> None:
         if self.autoflush and (not self._no_autoflush) and self._core.has_changes():
@@ -249,7 +262,15 @@ class Session:
                 result: Result = self._run(plan)
                 return result
             conn = self._connection()
-            result = conn.execute(statement, params, execution_options=execution_options)
+            if (
+                self._defer_begin
+                and (not execution_options)
+                and _is_read(statement)
+                and (not conn.in_transaction())
+            ):
+                result = conn._execute_unbegun(statement, params)
+            else:
+                result = conn.execute(statement, params, execution_options=execution_options)
             return result
 
     def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
@@ -329,7 +350,7 @@ class Session:
             return
         conn = self._connection()
         try:
-            run_plan(flush_plan(core), conn)
+            run_plan(flush_plan(core), self._execute_step)
         except BaseException as err:
             if self._savepoints and isinstance(err, exc.DBAPIError):
                 self._savepoints[-1].rollback()
@@ -362,9 +383,20 @@ class Session:
         ``expire_on_commit=False``)."""
         with self._op():
             self._check_usable()
-            if self._begun is None and (not self._core.has_changes()):
+            core = self._core
+            if self._begun is None and (not core.has_changes()):
                 self._autobegin()
-            self._flush()
+            if core.has_changes():
+                conn = self._connection()
+                self._single_write = (
+                    self._defer_begin
+                    and (not conn.in_transaction())
+                    and single_statement_flush(core)
+                )
+            try:
+                self._flush()
+            finally:
+                self._single_write = False
             conn = self._conn
             if conn is not None:
                 conn.commit()
@@ -559,6 +591,21 @@ class _NoAutoflush:
 
     def __exit__(self, *exc_info: object) -> None:
         self._session._no_autoflush -= 1
+
+
+def _can_defer_begin(conn: Any) -> bool:
+    """BEGIN may wait for the first write at the default isolation level (not when
+    REPEATABLE READ / SERIALIZABLE asks for one snapshot across reads)."""
+    level = conn._s.isolation_level
+    return level is None or level in ("READ COMMITTED", "AUTOCOMMIT")
+
+
+def _is_read(statement: Any) -> bool:
+    """A Core SELECT without FOR UPDATE: nothing written, nothing locked."""
+    kind = type(statement).__name__
+    if kind == "Select":
+        return not statement._for_update
+    return kind == "CompoundSelect"
 
 
 def _mapper_of(entity: Any) -> Any:

@@ -26,9 +26,9 @@ from typing import Any, Generic, TypeVar, overload
 
 from .. import exc
 from ..engine._result import Result
-from ._flush import flush_plan
+from ._flush import flush_plan, single_statement_flush
 from ._loading import get_plan, load_attribute_plan, query_plan, refresh_plan
-from ._plan import run_plan_async
+from ._plan import Execute, run_plan_async
 from ._session_core import IdentityMap, SessionCore
 from ._state import DELETED, DETACHED, PENDING, PERSISTENT, TRANSIENT, instance_state
 
@@ -181,6 +181,12 @@ class AsyncSession:
         self._depth = 0
         self._no_autoflush = 0
         self._closed = False
+        # Under READ COMMITTED (PostgreSQL's default; SQLite reads without a lock), a
+        # read outside a transaction sees what it would see inside one, so BEGIN waits
+        # for the first write: a session that only reads makes one round trip per
+        # query, with no BEGIN and no ROLLBACK.
+        self._defer_begin = False
+        self._single_write = False
 
     # -- context management --
 
@@ -224,6 +230,7 @@ class AsyncSession:
             await conn.start()
             self._conn = conn
             self._core.dialect = conn.engine.dialect
+            self._defer_begin = _can_defer_begin(conn)
         return conn
 
     async def connection(self, **kwargs: Any) -> Any:
@@ -241,8 +248,18 @@ class AsyncSession:
             step = next(plan)
         except StopIteration as stop:
             return stop.value
-        conn = await self._connection()
-        return await run_plan_async(plan, conn, step)
+        await self._connection()
+        return await run_plan_async(plan, self._execute_step, step)
+
+    async def _execute_step(self, step: Execute) -> Result:
+        """Run one step of a plan. Reads before the first write, and the one statement
+        of a single-statement commit, run without BEGIN (see ``_defer_begin``)."""
+        conn = self._conn
+        if (step.read or self._single_write) and self._defer_begin and not conn.in_transaction():
+            result: Result = await conn._execute_unbegun(step.statement, step.params)
+            return result
+        result = await conn.execute(step.statement, step.params)
+        return result
 
     async def _autoflush(self) -> None:
         if self.autoflush and not self._no_autoflush and self._core.has_changes():
@@ -268,7 +285,15 @@ class AsyncSession:
                 result: Result = await self._run(plan)
                 return result
             conn = await self._connection()
-            result = await conn.execute(statement, params, execution_options=execution_options)
+            if (
+                self._defer_begin
+                and not execution_options
+                and _is_read(statement)
+                and not conn.in_transaction()
+            ):
+                result = await conn._execute_unbegun(statement, params)
+            else:
+                result = await conn.execute(statement, params, execution_options=execution_options)
             return result
 
     async def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
@@ -370,7 +395,7 @@ class AsyncSession:
             return
         conn = await self._connection()
         try:
-            await run_plan_async(flush_plan(core), conn)
+            await run_plan_async(flush_plan(core), self._execute_step)
         except BaseException as err:
             if self._savepoints and isinstance(err, exc.DBAPIError):
                 # Inside begin_nested(): only the savepoint is lost; the transaction
@@ -408,9 +433,21 @@ class AsyncSession:
         ``expire_on_commit=False``)."""
         async with self._op():
             self._check_usable()
-            if self._begun is None and not self._core.has_changes():
+            core = self._core
+            if self._begun is None and not core.has_changes():
                 self._autobegin()
-            await self._flush()
+            if core.has_changes():
+                conn = await self._connection()
+                # A unit of work that is one statement is atomic on its own: no BEGIN.
+                self._single_write = (
+                    self._defer_begin
+                    and not conn.in_transaction()
+                    and single_statement_flush(core)
+                )
+            try:
+                await self._flush()
+            finally:
+                self._single_write = False
             conn = self._conn
             if conn is not None:
                 await conn.commit()
@@ -648,6 +685,21 @@ class _NoAutoflush:
 
     def __exit__(self, *exc_info: object) -> None:
         self._session._no_autoflush -= 1
+
+
+def _can_defer_begin(conn: Any) -> bool:
+    """BEGIN may wait for the first write at the default isolation level (not when
+    REPEATABLE READ / SERIALIZABLE asks for one snapshot across reads)."""
+    level = conn._s.isolation_level
+    return level is None or level in ("READ COMMITTED", "AUTOCOMMIT")
+
+
+def _is_read(statement: Any) -> bool:
+    """A Core SELECT without FOR UPDATE: nothing written, nothing locked."""
+    kind = type(statement).__name__
+    if kind == "Select":
+        return not statement._for_update
+    return kind == "CompoundSelect"
 
 
 def _mapper_of(entity: Any) -> Any:

@@ -1,0 +1,135 @@
+"""Round trips per ORM operation, counted (not timed) on every driver: what the
+session sends to the database for common units of work. A session that only
+reads sends no BEGIN / ROLLBACK; a unit of work of one statement sends just it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from ferryman import select
+from ferryman.asyncio import AsyncSession
+from ferryman.orm import Session, selectinload
+
+from .conftest import AsAsync, unwrap
+from .orm_models import Address, Traveler, User, create_tables, drop_tables
+
+
+class _Sent(logging.Handler):
+    """The statements an engine sends, from its echo log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.sent: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("[") or "nothing is sent" in message:
+            return  # a parameters line, or a transaction step the driver never sees
+        if message.startswith(("Col ", "Row ")):
+            return
+        self.sent.append(message.split()[0] if message.split() else message)
+
+
+@pytest.fixture
+async def counted(make_engine: Any, is_async: bool) -> Any:
+    engine = make_engine(echo=True)
+    await create_tables(engine)
+    handler = _Sent()
+    logger = logging.getLogger("ferryman.engine")
+    logger.addHandler(handler)
+
+    def session(**kwargs: Any) -> Any:
+        if is_async:
+            return AsyncSession(engine, **kwargs)
+        return AsAsync(Session(unwrap(engine), **kwargs))
+
+    async with session() as s:
+        s.add_all([User(name="ann", addresses=[Address(email="a@x")]), User(name="bob")])
+        await s.commit()
+    handler.sent.clear()
+    yield session, handler.sent
+    logger.removeHandler(handler)
+    await drop_tables(engine)
+
+
+async def test_get_in_a_fresh_session(counted: Any) -> None:
+    session, sent = counted
+    async with session() as s:
+        assert (await s.get(User, 1)).name == "ann"
+    assert sent == ["SELECT"]
+
+
+async def test_a_read_only_session(counted: Any) -> None:
+    session, sent = counted
+    async with session() as s:
+        users = (await s.scalars(select(User).options(selectinload(User.addresses)))).all()
+        assert len(users) == 2
+        await s.scalar(select(User.name).where(User.id == 2))
+        await s.commit()
+    assert sent == ["SELECT", "SELECT", "SELECT"]
+
+
+async def test_add_and_commit_one_object(counted: Any) -> None:
+    session, sent = counted
+    async with session() as s:
+        s.add(Traveler(name="Ada"))  # INSERT ... RETURNING id, created_at
+        await s.commit()
+    assert sent == ["INSERT"]
+    async with session() as s, s.begin():
+        s.add(User(name="cat"))
+    assert sent == ["INSERT", "INSERT"]
+
+
+async def test_load_change_commit_one_object(counted: Any) -> None:
+    session, sent = counted
+    async with session() as s:
+        user = await s.get(User, 2)
+        user.fullname = "Bob"
+        await s.commit()
+    assert sent == ["SELECT", "UPDATE"]
+
+
+async def test_a_unit_of_work_of_several_statements_is_one_transaction(counted: Any) -> None:
+    session, sent = counted
+    async with session() as s:
+        s.add(User(name="cat", addresses=[Address(email="c@x")]))
+        await s.commit()
+    assert sent == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
+
+
+async def test_reads_after_a_write_are_in_its_transaction(counted: Any) -> None:
+    session, sent = counted
+    async with session() as s:
+        s.add(User(name="cat"))
+        await s.flush()
+        assert await s.scalar(select(User.name).where(User.name == "cat")) == "cat"
+        await s.rollback()
+    assert sent == ["BEGIN", "INSERT", "SELECT", "ROLLBACK"]
+    async with session() as s:
+        assert await s.scalar(select(User.name).where(User.name == "cat")) is None
+
+
+async def test_for_update_begins_first(counted: Any, backend: str) -> None:
+    session, sent = counted
+    async with session() as s:
+        await s.get(User, 1, with_for_update=True)
+    if backend == "postgresql":
+        assert sent == ["BEGIN", "SELECT", "ROLLBACK"]
+
+
+async def test_repeatable_read_begins_first(make_engine: Any, is_async: bool) -> None:
+    engine = make_engine(isolation_level="SERIALIZABLE", echo=True)
+    await create_tables(engine)
+    handler = _Sent()
+    logging.getLogger("ferryman.engine").addHandler(handler)
+    try:
+        session = AsyncSession(engine) if is_async else AsAsync(Session(unwrap(engine)))
+        async with session as s:
+            await s.scalars(select(User))
+        assert handler.sent[0] == "BEGIN"
+    finally:
+        logging.getLogger("ferryman.engine").removeHandler(handler)
+        await drop_tables(engine)
