@@ -98,18 +98,12 @@ def build_rows(
 def _row_loader(load: EntityLoad, core: Any, populate: bool, selectins: list[Any]) -> Any:
     """A function from a row to the object of ``load`` (made once per execution)."""
     mapper = load.mapper
-    cls = mapper.class_
+    cls, keys, start, end, pk, lazy, noload = load.prepared()
     new = cls.__new__
     imap = core.identity_map_for(mapper)
-    keys = load.keys
-    start = load.start
-    end = start + len(keys)
-    pk = [start + keys.index(k) for k in mapper.pk_keys]
     single = len(pk) == 1
     p0 = pk[0]
     joined = [(rel, _row_loader(child, core, populate, selectins)) for rel, child in load.joined]
-    lazy = dict(load.lazy) or None
-    noload = [k for k, v in load.lazy.items() if v == "noload"]
     populating: dict[int, Any] = {}
     returned: dict[int, Any] | None = None
     if load.selectin:

@@ -48,6 +48,7 @@ class EntityLoad:
         "positions",
         "selectin",
         "start",
+        "static",
     )
 
     def __init__(self, mapper: Any, from_: Any, start: int) -> None:
@@ -59,6 +60,27 @@ class EntityLoad:
         self.joined: list[tuple[Any, EntityLoad]] = []  # (relationship, its load)
         self.selectin: list[tuple[Any, tuple[Any, ...]]] = []  # (relationship, sub-options)
         self.lazy: dict[str, str] = {}  # relationship key -> raise / raise_on_sql / noload
+        self.static: Any = None  # what the row loader needs, worked out on first use
+
+    def prepared(self) -> Any:
+        """(class, keys, start, end, key positions, lazy strategies, noload keys)."""
+        static = self.static
+        if static is None:
+            mapper = self.mapper
+            keys = self.keys
+            start = self.start
+            pk = tuple(start + keys.index(k) for k in mapper.pk_keys)
+            noload = tuple(k for k, v in self.lazy.items() if v == "noload")
+            static = self.static = (
+                mapper.class_,
+                keys,
+                start,
+                start + len(keys),
+                pk,
+                dict(self.lazy) or None,
+                noload,
+            )
+        return static
 
 
 class QueryContext:
@@ -155,7 +177,7 @@ def _eager(
     alias_count = [0]
     context.eager_order = []
     for load in loads:
-        load.joined, load.selectin, load.lazy = [], [], {}
+        load.joined, load.selectin, load.lazy, load.static = [], [], {}, None
         _plan_relationships(load, options, 0, columns, joins, alias_count, context, {load.mapper})
     return columns, joins
 
@@ -336,7 +358,9 @@ class ORMStatement(ClauseElement):
 
     def __init__(self, context: QueryContext, key: Any, binds: list[Any]) -> None:
         self.context = context
-        self._memo = (("orm", key), binds)
+        # The context stands for the structure key (one per key, hashed by identity:
+        # cheaper than hashing the key's nested tuples again).
+        self._memo = (("orm", context), binds)
 
     def _key(self, binds: list[Any]) -> Any:
         binds.extend(self.context.first_binds)  # the compiler numbers these

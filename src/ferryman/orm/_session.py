@@ -53,21 +53,10 @@ class _Operation:
         self._session = session
 
     def __enter__(self) -> None:
-        s = self._session
-        me = _current()
-        if s._owner is not None and s._owner != me:
-            kind = "thread"
-            raise exc.InvalidRequestError(
-                f"This {type(s).__name__} is in use by another {kind} (an operation is in progress there); a session belongs to one {kind} at a time: give each {kind} its own session (sessionmaker() makes one per call)"
-            )
-        s._owner = me
-        s._depth += 1
+        self._session._enter()
 
     def __exit__(self, *exc_info: object) -> None:
-        s = self._session
-        s._depth -= 1
-        if s._depth == 0:
-            s._owner = None
+        self._session._leave()
 
 
 class SessionTransaction:
@@ -182,6 +171,22 @@ class Session:
     def _op(self) -> _Operation:
         return _Operation(self)
 
+    def _enter(self) -> None:
+        """An operation starts (hot paths call this and ``_leave`` directly)."""
+        me = _current()
+        if self._owner is not None and self._owner != me:
+            kind = "thread"
+            raise exc.InvalidRequestError(
+                f"This {type(self).__name__} is in use by another {kind} (an operation is in progress there); a session belongs to one {kind} at a time: give each {kind} its own session (sessionmaker() makes one per call)"
+            )
+        self._owner = me
+        self._depth += 1
+
+    def _leave(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+
     def _check_usable(self) -> None:
         if self._failed is not None:
             raise exc.PendingRollbackError(
@@ -254,9 +259,12 @@ class Session:
     ) -> Result:
         """Run a statement. ``select(Model)`` returns objects (``.scalars()``); other
         statements run as on a connection."""
-        with self._op():
-            self._check_usable()
-            self._autoflush()
+        self._enter()
+        try:
+            if self._failed is not None:
+                self._check_usable()
+            if self.autoflush and self._core.has_changes():
+                self._autoflush()
             if getattr(statement, "_entities", None) is not None:
                 plan = query_plan(self._core, statement, params, execution_options or {})
                 result: Result = self._run(plan)
@@ -272,6 +280,8 @@ class Session:
             else:
                 result = conn.execute(statement, params, execution_options=execution_options)
             return result
+        finally:
+            self._leave()
 
     def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         result = self.execute(statement, params, **kwargs)
@@ -294,9 +304,12 @@ class Session:
         """The object with this primary key: from the identity map if it is there,
         else loaded (``None`` if there is no such row)."""
         mapper = _mapper_of(entity)
-        with self._op():
-            self._check_usable()
-            self._autoflush()
+        self._enter()
+        try:
+            if self._failed is not None:
+                self._check_usable()
+            if self.autoflush and self._core.has_changes():
+                self._autoflush()
             plan = get_plan(
                 self._core,
                 mapper,
@@ -306,6 +319,8 @@ class Session:
                 with_for_update,
             )
             return self._run(plan)
+        finally:
+            self._leave()
 
     def get_one(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
         obj = self.get(entity, ident, **kwargs)

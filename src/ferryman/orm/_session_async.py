@@ -54,23 +54,10 @@ class _Operation:
         self._session = session
 
     async def __aenter__(self) -> None:
-        s = self._session
-        me = _current()
-        if s._owner is not None and s._owner != me:
-            kind = "task" if ASYNC else "thread"
-            raise exc.InvalidRequestError(
-                f"This {type(s).__name__} is in use by another {kind} (an operation is in "
-                f"progress there); a session belongs to one {kind} at a time: give each "
-                f"{kind} its own session (async_sessionmaker() makes one per call)"
-            )
-        s._owner = me
-        s._depth += 1
+        self._session._enter()
 
     async def __aexit__(self, *exc_info: object) -> None:
-        s = self._session
-        s._depth -= 1
-        if s._depth == 0:
-            s._owner = None
+        self._session._leave()
 
 
 class AsyncSessionTransaction:
@@ -199,6 +186,24 @@ class AsyncSession:
     def _op(self) -> _Operation:
         return _Operation(self)
 
+    def _enter(self) -> None:
+        """An operation starts (hot paths call this and ``_leave`` directly)."""
+        me = _current()
+        if self._owner is not None and self._owner != me:
+            kind = "task" if ASYNC else "thread"
+            raise exc.InvalidRequestError(
+                f"This {type(self).__name__} is in use by another {kind} (an operation is "
+                f"in progress there); a session belongs to one {kind} at a time: give each "
+                f"{kind} its own session (async_sessionmaker() makes one per call)"
+            )
+        self._owner = me
+        self._depth += 1
+
+    def _leave(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+
     def _check_usable(self) -> None:
         if self._failed is not None:
             raise exc.PendingRollbackError(
@@ -277,9 +282,12 @@ class AsyncSession:
     ) -> Result:
         """Run a statement. ``select(Model)`` returns objects (``.scalars()``); other
         statements run as on a connection."""
-        async with self._op():
-            self._check_usable()
-            await self._autoflush()
+        self._enter()
+        try:
+            if self._failed is not None:
+                self._check_usable()
+            if self.autoflush and self._core.has_changes():
+                await self._autoflush()
             if getattr(statement, "_entities", None) is not None:
                 plan = query_plan(self._core, statement, params, execution_options or {})
                 result: Result = await self._run(plan)
@@ -295,6 +303,8 @@ class AsyncSession:
             else:
                 result = await conn.execute(statement, params, execution_options=execution_options)
             return result
+        finally:
+            self._leave()
 
     async def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         result = await self.execute(statement, params, **kwargs)
@@ -317,9 +327,12 @@ class AsyncSession:
         """The object with this primary key: from the identity map if it is there,
         else loaded (``None`` if there is no such row)."""
         mapper = _mapper_of(entity)
-        async with self._op():
-            self._check_usable()
-            await self._autoflush()
+        self._enter()
+        try:
+            if self._failed is not None:
+                self._check_usable()
+            if self.autoflush and self._core.has_changes():
+                await self._autoflush()
             plan = get_plan(
                 self._core,
                 mapper,
@@ -329,6 +342,8 @@ class AsyncSession:
                 with_for_update,
             )
             return await self._run(plan)
+        finally:
+            self._leave()
 
     async def get_one(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
         obj = await self.get(entity, ident, **kwargs)
