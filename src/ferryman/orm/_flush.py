@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import exc
+from ..dialects.postgresql._bulk import UnnestInsert, unnest_ddl
 from ..sql import bindparam, delete, insert, select, update
 from ..sql._elements import BindParameter, ClauseElement
 from ._attributes import new_collection
@@ -417,13 +418,23 @@ def _insert(
         server = [p for p in missing if not p.column.primary_key and _has_server_value(p.column)]
         fetch = missing_pk + (server if fetch_defaults else [])
         returning = [p.column for p in fetch] if returning_ok else []
+        casts = _unnest_casts(dialect, columns)
         batch = _batch_size(
-            len(columns), len(group), bool(missing_pk) and bool(returning), mapper, returning_ok
+            len(columns),
+            len(group),
+            bool(missing_pk) and bool(returning),
+            mapper,
+            returning_ok,
+            casts is not None,
         )
         for i in range(0, len(group), batch):
             chunk = group[i : i + batch]
             rows = [[s.obj.__dict__[k] for k in given] for s in chunk]
-            result = yield Execute(BulkInsert(table, columns, rows, returning))
+            if casts is not None and len(chunk) > 1:
+                arrays = _arrays(dialect, table, columns, rows)
+                result = yield Execute(UnnestInsert(table, columns, casts, arrays, returning))
+            else:
+                result = yield Execute(BulkInsert(table, columns, rows, returning))
             got = rows_of(result) if returning else None
             if got is not None and len(got) != len(chunk):
                 raise exc.FlushError(
@@ -457,6 +468,33 @@ def _insert(
     return done
 
 
+def _unnest_casts(dialect: Any, columns: list[Any]) -> list[str] | None:
+    """The array casts for an ``unnest`` INSERT on PostgreSQL (None: use VALUES)."""
+    if dialect is None or dialect.name != "postgresql" or not columns:
+        return None
+    if any(c.name == "fm_ord" for c in columns):
+        return None  # the name unnest's ordinality column goes by
+    casts = [unnest_ddl(c) for c in columns]
+    return None if None in casts else casts  # type: ignore[return-value]
+
+
+def _arrays(dialect: Any, table: Any, columns: list[Any], rows: list[list[Any]]) -> list[Any]:
+    """One list of driver-ready values per column (what a bind would convert)."""
+    arrays = []
+    for j, column in enumerate(columns):
+        values = [row[j] for row in rows]
+        process = dialect.bind_processor(column.type)
+        if process is not None:
+            try:
+                values = [None if v is None else process(v) for v in values]
+            except (TypeError, ValueError, OverflowError) as err:
+                raise exc.StatementError(
+                    f"A value for column {table.name}.{column.name} can't be sent: {err}"
+                ) from err
+        arrays.append(values)
+    return arrays
+
+
 def _server_generated(column: Any) -> bool:
     """The database makes this primary key's value (autoincrement, identity, sequence,
     or a server default)."""
@@ -477,13 +515,17 @@ def _has_server_value(column: Any) -> bool:
     return column.server_default is not None or column.identity is not None
 
 
-def _batch_size(ncols: int, nrows: int, needs_order: bool, mapper: Any, returning: bool) -> int:
+def _batch_size(
+    ncols: int, nrows: int, needs_order: bool, mapper: Any, returning: bool, unnest: bool
+) -> int:
     if not returning and any(_server_generated(c) for c in mapper.primary_key):
         return 1  # one row per statement: the driver's last row id is the key
     if needs_order and not all(_monotonic(c) for c in mapper.primary_key):
         return 1  # keys that can't be matched to rows by order
     if ncols == 0:
         return 1  # INSERT ... DEFAULT VALUES
+    if unnest:
+        return max(1, min(nrows, 10_000))  # one array per column, whatever the count
     return max(1, min(nrows, _MAX_PARAMS // ncols, 1000))
 
 

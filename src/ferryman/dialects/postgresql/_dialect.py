@@ -50,6 +50,23 @@ _SERIAL: dict[type, str] = {
 class PGCompiler(SQLCompiler):
     """PostgreSQL's flavour: an integer primary key is a SERIAL; native enum types."""
 
+    def visit_unnest_insert(self, stmt: Any, **kw: Any) -> str:
+        """``INSERT ... SELECT ... FROM unnest(...) WITH ORDINALITY`` (``_bulk.py``)."""
+        names = [self.quote(c.name) for c in stmt.columns]
+        arrays = ", ".join(
+            f"CAST({self.process(bind)} AS {cast}[])"
+            for bind, cast in zip(stmt.binds, stmt.casts, strict=True)
+        )
+        text = (
+            f"INSERT INTO {self.table_name(stmt.table)} ({', '.join(names)}) "
+            f"SELECT {', '.join('u.' + n for n in names)} FROM unnest({arrays}) "
+            f"WITH ORDINALITY AS u({', '.join(names)}, fm_ord) ORDER BY u.fm_ord"
+        )
+        if stmt.returning:
+            self._result_types = [c.type for c in stmt.returning]
+            text += " RETURNING " + ", ".join(self.process(c) for c in stmt.returning)
+        return text
+
     def column_ddl(self, column: Column) -> str:
         text = super().column_ddl(column)
         identity = column.identity
