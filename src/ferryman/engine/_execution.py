@@ -154,7 +154,13 @@ class StatementCache:
                 )
             rows = [compiled.values(binds, p) for p in parameters]
             return Prepared((compiled, fresh, compiled.sql, rows, True, rows))
-        values = compiled.values(binds, first)
+        in_order = getattr(statement, "_values_in_order", None)
+        if in_order is not None and len(in_order) == len(compiled.plan) and not first:
+            # a statement that brings its values in placeholder order (the ORM's
+            # multi-row INSERT): no bind object per value
+            values = compiled._process(list(in_order)) if compiled._procs else in_order
+        else:
+            values = compiled.values(binds, first)
         sql = compiled.sql
         if compiled.expanding:
             sql, values = compiled.render(values)

@@ -38,15 +38,6 @@ __all__ = ["flush_plan"]
 _MAX_PARAMS = 30000  # below SQLite's 32766 and asyncpg's 32767 parameters per statement
 
 
-class _Value:
-    """A bound value in a bulk statement (only ``value`` is read when executing)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
 class BulkInsert(ClauseElement):
     """``INSERT INTO t (cols) VALUES (...), (...) [RETURNING ...]`` built without a
     bind object per value: the compiled form (cached per table, columns, row count
@@ -62,7 +53,9 @@ class BulkInsert(ClauseElement):
         self.rows = rows
         self.returning = returning
         key = ("orm_bulk_insert", table, tuple(columns), len(rows), tuple(returning))
-        self._memo = (key, [_Value(v) for row in rows for v in row])
+        self._memo = (key, ())
+        # the values in placeholder order (row by row), for the engine to send as they are
+        self._values_in_order = [v for row in rows for v in row]
 
     def _real(self) -> Any:
         stmt = insert(self.table)
@@ -389,20 +382,24 @@ def _insert(
     eager = mapper.eager_defaults
     fetch_defaults = returning_ok and eager in ("auto", True)
     groups: dict[tuple[str, ...], list[InstanceState]] = {}
+    defaults = [
+        (p.key, p.column.default) for p in mapper.column_attrs if p.column.default is not None
+    ]
+    generated = {p.key for p in mapper.column_attrs if _server_generated(p.column)}
+    keys = [p.key for p in mapper.column_attrs]
+    log = undo.log
     for state in states:
         d = state.obj.__dict__
-        for prop in mapper.column_attrs:
-            column = prop.column
-            if prop.key not in d and column.default is not None:
-                default = column.default
+        for key, default in defaults:
+            if key not in d:
                 value = default.arg if hasattr(default, "arg") else default
-                undo.set(d, prop.key, value() if callable(value) else value)
-        given = tuple(
-            p.key
-            for p in mapper.column_attrs
-            if p.key in d and not (d[p.key] is None and _server_generated(p.column))
-        )
-        groups.setdefault(given, []).append(state)
+                undo.set(d, key, value() if callable(value) else value)
+        given = tuple([k for k in keys if k in d and (d[k] is not None or k not in generated)])
+        group = groups.get(given)
+        if group is None:
+            groups[given] = [state]
+        else:
+            group.append(state)
     done: list[tuple[InstanceState, Any]] = []
     for given, group in groups.items():
         columns = [mapper.attrs_by_key[k].column for k in given]
@@ -442,11 +439,13 @@ def _insert(
                 )
             if got is not None and len(chunk) > 1 and missing_pk:
                 got = sorted(got, key=lambda row: tuple(row[: len(missing_pk)]))
+            fetch_keys = [p.key for p in fetch]
             for j, state in enumerate(chunk):
                 d = state.obj.__dict__
                 if got is not None:
-                    for prop, value in zip(fetch, got[j], strict=True):
-                        undo.set(d, prop.key, value)
+                    for key, value in zip(fetch_keys, got[j], strict=True):
+                        log.append((d, key, d.get(key, NO_VALUE)))
+                        d[key] = value
                 elif missing_pk:
                     if len(missing_pk) != 1 or result.lastrowid is None:
                         raise exc.FlushError(
@@ -635,7 +634,7 @@ def _finish(
     """Every statement succeeded: move objects along their lifecycle."""
     for state, ident in inserted:
         state.key = ident
-        state.transition("flush_insert")
+        state.status = PERSISTENT  # TRANSITIONS[(PENDING, "flush_insert")]
         state.committed = None
         state.modified = False
         core.identity_map_for(state.mapper)[ident] = state.obj

@@ -87,7 +87,7 @@ class SessionCore:
                 f"{state.describe()} was deleted; it can't be added again (make a new object)"
             )
         if state.status == TRANSIENT:
-            state.transition("add")
+            state.status = PENDING  # TRANSITIONS[(TRANSIENT, "add")]
             state.session = self
             self.new[id(state)] = state
         elif state.status == DETACHED:
@@ -115,8 +115,11 @@ class SessionCore:
             self.add(obj)
 
     def _cascade_from(self, state: InstanceState) -> None:
+        relationships = state.mapper.relationships
+        if not relationships:
+            return
         d = state.obj.__dict__
-        for rel in state.mapper.relationships.values():
+        for rel in relationships.values():
             if "save-update" not in rel.cascade or rel.key not in d:
                 continue
             value = d[rel.key]
