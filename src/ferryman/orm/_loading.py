@@ -176,6 +176,26 @@ def _row_loader(load: EntityLoad, core: Any, populate: bool, selectins: list[Any
             returned[id(obj)] = obj
         return obj
 
+    if single and start == 0 and not joined and lazy is None and returned is None:
+        # The common case (one entity, one key column, nothing eager): the same steps
+        # with nothing to decide per row.
+        imap_get = imap.get
+
+        def load_plain(row: Any) -> Any:
+            ident = row[p0]
+            obj = imap_get(ident)
+            if obj is None:
+                if ident is None:
+                    return None
+                obj = new(cls)
+                d = obj.__dict__
+                d.update(zip(keys, row, strict=False))
+                d["_fm_state"] = state_class(obj, mapper, ident, core, PERSISTENT)
+                imap[ident] = obj
+                return obj
+            return load_row(row)  # already in the session: what to refresh, if anything
+
+        return load_plain
     return load_row
 
 
