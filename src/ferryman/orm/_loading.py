@@ -17,8 +17,10 @@ from operator import itemgetter
 from typing import Any
 
 from .. import exc
+from ..dialects.postgresql._types import ARRAY
 from ..engine._result import Result
-from ..sql import and_, or_, select
+from ..sql import BindParameter, and_, cast, func, or_, select
+from ..sql._types import BigInteger, Integer, SmallInteger, String, Uuid
 from ._attributes import new_collection
 from ._options import relationship_criterion
 from ._plan import Execute, Plan, rows_of
@@ -237,7 +239,25 @@ def _selectin_loads(core: Any, load: EntityLoad, objects: dict[int, Any], popula
             yield from _selectin_one_to_many(core, rel, parents, sub_options, populate)
 
 
-def _in_criteria(columns: list[Any], values: list[Any]) -> Any:
+def _chunk_size(core: Any, columns: list[Any]) -> int:
+    return 10_000 if _array_any(core, columns) else _IN_CHUNK
+
+
+def _array_any(core: Any, columns: list[Any]) -> bool:
+    """PostgreSQL can take the keys as one array parameter (``col = any($1)``): one
+    statement text for any number of keys, no 500-parameter chunks."""
+    dialect = core.dialect
+    if dialect is None or dialect.name != "postgresql" or len(columns) != 1:
+        return False
+    type_ = columns[0].type
+    return type(type_) in (Integer, BigInteger, SmallInteger, String, Uuid)
+
+
+def _in_criteria(columns: list[Any], values: list[Any], core: Any = None) -> Any:
+    if core is not None and _array_any(core, columns):
+        column = columns[0]
+        array = ARRAY(column.type)
+        return column == func.any(cast(BindParameter(None, values, array), array))
     if len(columns) == 1:
         return columns[0].in_(values)
     return or_(*[and_(*[c == v for c, v in zip(columns, vs, strict=True)]) for vs in values])
@@ -259,9 +279,10 @@ def _selectin_one_to_many(
             by_value.setdefault(value if len(value) > 1 else value[0], []).append(parent)
     values = list(by_value)
     single = len(child_keys) == 1
-    for i in range(0, len(values), _IN_CHUNK):
-        chunk = values[i : i + _IN_CHUNK]
-        stmt = select(rel.mapper.class_).where(_in_criteria(target_columns, chunk))
+    size = _chunk_size(core, target_columns)
+    for i in range(0, len(values), size):
+        chunk = values[i : i + size]
+        stmt = select(rel.mapper.class_).where(_in_criteria(target_columns, chunk, core))
         if sub_options:
             stmt = stmt.options(*sub_options)
         if rel.order_by:
@@ -289,9 +310,10 @@ def _selectin_many_to_one(
             idents[ident] = None
     values = list(idents)
     pk = rel.mapper.primary_key
-    for i in range(0, len(values), _IN_CHUNK):
-        chunk = values[i : i + _IN_CHUNK]
-        stmt = select(rel.mapper.class_).where(_in_criteria(pk, chunk))
+    size = _chunk_size(core, pk)
+    for i in range(0, len(values), size):
+        chunk = values[i : i + size]
+        stmt = select(rel.mapper.class_).where(_in_criteria(pk, chunk, core))
         if sub_options:
             stmt = stmt.options(*sub_options)
         yield from query_plan(core, stmt, None, {"populate_existing": populate})
