@@ -97,3 +97,40 @@ async def test_bad_value_in_a_batch_names_the_column(things: Any, make_session: 
         with pytest.raises(exc.StatementError, match="day"):
             await session.flush()
         assert good.id is None and bad.id is None
+
+
+async def test_many_changed_objects(things: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        session.add_all([_thing(i) for i in range(1, 40)])
+        await session.commit()
+    async with make_session() as session:
+        loaded = (await session.scalars(select(Thing).order_by(Thing.id))).all()
+        for thing in loaded:
+            thing.price = decimal.Decimal("9.5000")
+            thing.doc = {"changed": thing.id}
+            thing.mood = Mood.SAD
+            thing.day = None
+        await session.commit()
+    async with make_session() as session:
+        again = (await session.scalars(select(Thing).order_by(Thing.id))).all()
+        assert {t.price for t in again} == {decimal.Decimal("9.5000")}
+        assert [t.doc for t in again] == [{"changed": t.id} for t in again]
+        assert {t.mood for t in again} == {Mood.SAD} and {t.day for t in again} == {None}
+
+
+async def test_update_of_a_row_deleted_meanwhile(things: Any, make_session: Any) -> None:
+    from ferryman import text
+
+    async with make_session() as session:
+        session.add_all([_thing(1), _thing(2)])
+        await session.commit()
+    async with make_session() as session:
+        first, second = (await session.scalars(select(Thing).order_by(Thing.id))).all()
+        first.name, second.name = "one", "two"
+        async with make_session() as other:
+            await other.execute(
+                text("DELETE FROM orm_bulk_things WHERE id = :i"), {"i": second.id}
+            )
+            await other.commit()
+        with pytest.raises(exc.FlushError, match="matched 1 rows, expected 2"):
+            await session.commit()

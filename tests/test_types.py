@@ -154,6 +154,24 @@ async def test_executemany_converts_each_row(table: Any) -> None:
         assert [tuple(r) for r in got.all()] == [(r["stamp"], r["money"]) for r in rows]
 
 
+async def test_untyped_bindparams_take_the_column_type(table: Any) -> None:
+    """``bindparam("x")`` in values() or a comparison converts like its column."""
+    from ferryman import bindparam, update
+
+    async with table.begin() as conn:
+        await conn.execute(insert(things).values(id=1, name="a"))
+        stmt = (
+            update(things)
+            .where(things.c.id == bindparam("i"))
+            .values(money=bindparam("m"), doc=bindparam("d"), tags=bindparam("t"))
+        )
+        await conn.execute(stmt, [{"i": 1, "m": VALUES["money"], "d": VALUES["doc"], "t": ["x"]}])
+        row = (await conn.execute(select(things.c.money, things.c.doc, things.c.tags))).one()
+        assert tuple(row) == (VALUES["money"], VALUES["doc"], ["x"])
+        found = select(things.c.id).where(things.c.money == bindparam("m"))
+        assert (await conn.execute(found, {"m": VALUES["money"]})).scalar_one() == 1
+
+
 async def test_comparisons_use_converted_values(table: Any) -> None:
     async with table.begin() as conn:
         await conn.execute(insert(things).values(**VALUES))

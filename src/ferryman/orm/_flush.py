@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import exc
-from ..dialects.postgresql._bulk import UnnestInsert, unnest_ddl
+from ..dialects.postgresql._bulk import UnnestInsert, UnnestUpdate, unnest_ddl
 from ..sql import bindparam, delete, insert, select, update
 from ..sql._elements import BindParameter, ClauseElement
 from ._attributes import new_collection
@@ -580,9 +580,19 @@ def _update(
         if server:
             expire_after.append((state, server))
     table = mapper.local_table
+    dialect = core.dialect
     for changed, items in groups.items():
-        stmt = _update_statement(mapper, table, changed)
-        result = yield Execute(stmt, [params for _, params in items])
+        columns = [mapper.attrs_by_key[k].column for k in changed]
+        casts = _unnest_casts(dialect, columns + mapper.primary_key)
+        if casts is not None and len(items) > 1:
+            names = [f"v_{k}" for k in changed] + [f"pk_{i}" for i in range(len(mapper.pk_keys))]
+            rows = [[params[n] for n in names] for _, params in items]
+            arrays = _arrays(dialect, table, columns + mapper.primary_key, rows)
+            stmt = UnnestUpdate(table, columns, mapper.primary_key, casts, arrays)
+            result = yield Execute(stmt)
+        else:
+            stmt = _update_statement(mapper, table, changed)
+            result = yield Execute(stmt, [params for _, params in items])
         if result.rowcount not in (-1, len(items)):
             raise exc.FlushError(
                 f"UPDATE of {table.name!r} matched {result.rowcount} rows, expected "

@@ -76,8 +76,17 @@ class ClauseElement:
 
 
 def coerce(value: Any, type_: TypeEngine | None = None) -> ClauseElement:
-    """An expression for ``value``: itself if it is one, ``NULL`` for None, else a bind."""
+    """An expression for ``value``: itself if it is one, ``NULL`` for None, else a bind.
+    A ``bindparam()`` given without a type takes ``type_`` (the column it meets), so
+    that its values are converted like the column's."""
     if isinstance(value, ClauseElement) or hasattr(type(value), "_compiler_dispatch"):
+        if (
+            type_ is not None
+            and type(value) is BindParameter
+            and isinstance(value.type, NullType)
+            and not isinstance(type_, NullType)
+        ):
+            return BindParameter(value.key, value.value, type_, expanding=value.expanding)
         return value  # type: ignore[no-any-return]
     if value is None:
         return Null()

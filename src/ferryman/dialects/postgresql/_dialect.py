@@ -50,6 +50,26 @@ _SERIAL: dict[type, str] = {
 class PGCompiler(SQLCompiler):
     """PostgreSQL's flavour: an integer primary key is a SERIAL; native enum types."""
 
+    def visit_unnest_update(self, stmt: Any, **kw: Any) -> str:
+        """``UPDATE ... FROM unnest(...)`` (``_bulk.py``)."""
+        values = [f"fm_v{i}" for i in range(len(stmt.columns))]
+        keys = [f"fm_k{i}" for i in range(len(stmt.keys))]
+        arrays = ", ".join(
+            f"CAST({self.process(bind)} AS {cast}[])"
+            for bind, cast in zip(stmt.binds, stmt.casts, strict=True)
+        )
+        table = self.table_name(stmt.table)
+        sets = ", ".join(
+            f"{self.quote(c.name)} = u.{v}" for c, v in zip(stmt.columns, values, strict=True)
+        )
+        where = " AND ".join(
+            f"{table}.{self.quote(c.name)} = u.{k}" for c, k in zip(stmt.keys, keys, strict=True)
+        )
+        return (
+            f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS u({', '.join(values + keys)}) "
+            f"WHERE {where}"
+        )
+
     def visit_unnest_insert(self, stmt: Any, **kw: Any) -> str:
         """``INSERT ... SELECT ... FROM unnest(...) WITH ORDINALITY`` (``_bulk.py``)."""
         names = [self.quote(c.name) for c in stmt.columns]
