@@ -133,3 +133,18 @@ async def test_repeatable_read_begins_first(make_engine: Any, is_async: bool) ->
     finally:
         logging.getLogger("ferryman.engine").removeHandler(handler)
         await drop_tables(engine)
+
+
+async def test_changing_many_objects(counted: Any, backend: str) -> None:
+    session, sent = counted
+    async with session() as s:
+        for user in (await s.scalars(select(User))).all():
+            user.fullname = f"{user.name}!"
+        await s.commit()
+    if backend == "postgresql":
+        assert sent == ["SELECT", "UPDATE"]  # one UPDATE ... FROM unnest, atomic alone
+    else:
+        assert sent == ["SELECT", "BEGIN", "UPDATE", "COMMIT"]  # an executemany
+    async with session() as s:
+        names = (await s.scalars(select(User.fullname).order_by(User.name))).all()
+        assert names == ["ann!", "bob!"]

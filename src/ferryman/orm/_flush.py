@@ -124,11 +124,41 @@ def _sort_mappers(mappers: set[Any]) -> list[Any]:
 
 
 def single_statement_flush(core: Any) -> bool:
-    """Whether the flush is one statement: one new object (one INSERT) or one changed
-    object (one UPDATE), with no other object to write through its relationships."""
-    if core.deleted or len(core.new) + len(core.dirty_states) != 1:
+    """Whether the flush is one statement: one new object (one INSERT), one changed
+    object (one UPDATE), or on PostgreSQL changed objects of one class that change the
+    same columns (one UPDATE ... FROM unnest), with nothing else to write through their
+    relationships."""
+    if core.deleted:
+        return False
+    if not core.new and len(core.dirty_states) > 1:
+        return _one_unnest_update(core)
+    if len(core.new) + len(core.dirty_states) != 1:
         return False
     state = next(iter(core.new.values())) if core.new else next(iter(core.dirty_states))
+    return _writes_only_itself(state)
+
+
+def _one_unnest_update(core: Any) -> bool:
+    states = list(core.dirty_states)
+    mapper = states[0].mapper
+    changed = None
+    for state in states:
+        if state.mapper is not mapper or state.status != PERSISTENT:
+            return False
+        if not _writes_only_itself(state):
+            return False
+        keys = _changed_keys(state)
+        if changed is None:
+            changed = keys
+        elif keys != changed:
+            return False
+    if not changed:
+        return False
+    columns = [mapper.attrs_by_key[k].column for k in changed]
+    return _unnest_casts(core.dialect, columns + mapper.primary_key) is not None
+
+
+def _writes_only_itself(state: InstanceState) -> bool:
     d = state.obj.__dict__
     committed = state.committed or {}
     for rel in state.mapper.relationships.values():
@@ -550,18 +580,7 @@ def _update(
     for state in states:
         d = state.obj.__dict__
         committed = state.committed or {}
-        keys = []
-        for prop in mapper.column_attrs:
-            key = prop.key
-            if key not in committed:
-                continue
-            old = committed[key]
-            new = d.get(key, NO_VALUE)
-            if new is NO_VALUE or (old is not NO_VALUE and old is new):
-                continue
-            if old is not NO_VALUE and type(old) is type(new) and old == new:
-                continue
-            keys.append(key)
+        keys = _changed_keys(state)
         changed_states.append(state)
         if not keys:
             continue
@@ -599,6 +618,25 @@ def _update(
                 f"{len(items)}: a row was deleted or its key changed in another transaction"
             )
     return changed_states
+
+
+def _changed_keys(state: InstanceState) -> list[str]:
+    """The column keys whose value differs from the one loaded."""
+    d = state.obj.__dict__
+    committed = state.committed or {}
+    keys = []
+    for prop in state.mapper.column_attrs:
+        key = prop.key
+        if key not in committed:
+            continue
+        old = committed[key]
+        new = d.get(key, NO_VALUE)
+        if new is NO_VALUE or (old is not NO_VALUE and old is new):
+            continue
+        if old is not NO_VALUE and type(old) is type(new) and old == new:
+            continue
+        keys.append(key)
+    return keys
 
 
 def _update_statement(mapper: Any, table: Any, keys: tuple[str, ...]) -> Any:
