@@ -139,6 +139,9 @@ def single_statement_flush(core: Any) -> bool:
 
 
 def _one_unnest_update(core: Any) -> bool:
+    dialect = core.dialect
+    if dialect is None or dialect.name != "postgresql":
+        return False
     states = list(core.dirty_states)
     mapper = states[0].mapper
     changed = None
