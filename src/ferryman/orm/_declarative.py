@@ -282,6 +282,9 @@ def _default_init(self: Any, **kwargs: Any) -> None:
     if "_fm_state" not in d:
         d["_fm_state"] = InstanceState(self, mapper)
     columns = mapper.column_keys
+    if columns.issuperset(kwargs):
+        d.update(kwargs)  # only columns: a new object has no history to keep
+        return
     for key, value in kwargs.items():
         if key in columns:
             d[key] = value  # a new object: no history to keep

@@ -473,6 +473,14 @@ def _insert(
             if got is not None and len(chunk) > 1 and missing_pk:
                 got = sorted(got, key=lambda row: tuple(row[: len(missing_pk)]))
             fetch_keys = [p.key for p in fetch]
+            left = [p for p in missing if p not in fetch]
+            # columns the INSERT left out: NULL unless the database chose a value
+            null_keys = [
+                p.key for p in left if not (_has_server_value(p.column) or p.column.primary_key)
+            ]
+            expire_keys = [p.key for p in left if p.key not in null_keys]
+            pk_keys = mapper.pk_keys
+            pk_key = pk_keys[0] if len(pk_keys) == 1 else None
             for j, state in enumerate(chunk):
                 d = state.obj.__dict__
                 if got is not None:
@@ -486,17 +494,15 @@ def _insert(
                             "database has no RETURNING and no last row id"
                         )
                     undo.set(d, missing_pk[0].key, result.lastrowid)
-                unfetched = []
-                for prop in missing:
-                    if prop in fetch or prop.key in d:
-                        continue
-                    if _has_server_value(prop.column) or prop.column.primary_key:
-                        unfetched.append(prop.key)  # the database chose it: load on demand
-                    else:
-                        undo.set(d, prop.key, None)  # the INSERT left it NULL
-                if unfetched:
-                    expire_after.append((state, unfetched))
-                done.append((state, mapper.identity_of(d)))
+                for key in null_keys:
+                    if key not in d:
+                        log.append((d, key, NO_VALUE))
+                        d[key] = None
+                if expire_keys:
+                    unfetched = [k for k in expire_keys if k not in d]
+                    if unfetched:  # the database chose them: load on demand
+                        expire_after.append((state, unfetched))
+                done.append((state, d[pk_key] if pk_key is not None else mapper.identity_of(d)))
     return done
 
 
@@ -683,18 +689,25 @@ def _finish(
     expire_after: list[tuple[InstanceState, list[str]]],
 ) -> None:
     """Every statement succeeded: move objects along their lifecycle."""
+    new, flushed = core.new, core.flushed_new
+    per_mapper: dict[Any, Any] = {}
     for state, ident in inserted:
+        mapper = state.mapper
+        known = per_mapper.get(mapper)
+        if known is None:
+            collections = [r for r in mapper.relationships.values() if r.uselist]
+            known = per_mapper[mapper] = (core.identity_map_for(mapper), collections)
+        imap, collections = known
         state.key = ident
         state.status = PERSISTENT  # TRANSITIONS[(PENDING, "flush_insert")]
-        state.committed = None
-        state.modified = False
-        core.identity_map_for(state.mapper)[ident] = state.obj
-        core.new.pop(id(state), None)
-        core.flushed_new.append(state)
-        d = state.obj.__dict__
-        for rel in state.mapper.relationships.values():
-            if rel.uselist and rel.key not in d:
-                d[rel.key] = new_collection(state.obj, rel, ())
+        obj = imap[ident] = state.obj
+        new.pop(id(state), None)
+        flushed.append(state)
+        if collections:  # a new row has no children yet but those in its collections
+            d = obj.__dict__
+            for rel in collections:
+                if rel.key not in d:
+                    d[rel.key] = new_collection(obj, rel, ())
     for state in updated:
         state.committed = None
         state.modified = False

@@ -382,8 +382,11 @@ class AsyncSession:
         self._core.add(instance)
 
     def add_all(self, instances: Any) -> None:
+        self._check_closed_for_add()
+        self._autobegin()
+        add = self._core.add
         for instance in instances:
-            self.add(instance)
+            add(instance)
 
     def _check_closed_for_add(self) -> None:
         if self._depth and self._owner != _current():

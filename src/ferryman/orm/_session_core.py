@@ -76,7 +76,14 @@ class SessionCore:
     # -- adding, deleting --
 
     def add(self, obj: Any) -> None:
-        state = instance_state(obj)
+        state = getattr(obj, "__dict__", {}).get("_fm_state") or instance_state(obj)
+        if state.status == TRANSIENT and state.session is None and not state.deleted:
+            state.status = PENDING  # the common case: TRANSITIONS[(TRANSIENT, "add")]
+            state.session = self
+            self.new[id(state)] = state
+            if state.mapper.relationships:
+                self._cascade_from(state)
+            return
         if state.session is not None and state.session is not self:
             raise exc.InvalidRequestError(
                 f"{state.describe()} is already attached to another session; expunge it "
