@@ -19,7 +19,7 @@ from typing import Any
 from .. import exc
 from ..dialects.postgresql._types import ARRAY
 from ..engine._result import Result
-from ..sql import BindParameter, and_, cast, func, or_, select
+from ..sql import BindParameter, and_, bindparam, cast, func, or_, select
 from ..sql._types import BigInteger, Integer, SmallInteger, String, Uuid
 from ._attributes import new_collection
 from ._options import relationship_criterion
@@ -46,7 +46,10 @@ def query_plan(core: Any, stmt: Any, params: Any, options: dict[str, Any]) -> Pl
     if options:
         _check_options(options)
     key, binds = statement_key(stmt)
-    context = compile_orm_select(stmt, key, binds)
+    state = stmt.__dict__
+    context = state.get("_orm_context")
+    if context is None:  # a statement run again (a cached one) skips the lookup
+        context = state["_orm_context"] = compile_orm_select(stmt, key, binds)
     read = not stmt._for_update
     result = yield Execute(ORMStatement(context, key, binds), params, read)
     populate = bool(
@@ -462,15 +465,26 @@ def get_plan(
             return None
         if not state.expired:
             return obj
-    stmt = select(mapper.class_).where(
-        *[c == v for c, v in zip(mapper.primary_key, ident, strict=True)]
-    )
-    if options:
-        stmt = stmt.options(*options)
-    if with_for_update:
-        stmt = stmt.with_for_update(
-            **(with_for_update if isinstance(with_for_update, dict) else {})
+    params = None
+    if options or with_for_update:
+        stmt = select(mapper.class_).where(
+            *[c == v for c, v in zip(mapper.primary_key, ident, strict=True)]
         )
-    result = yield from query_plan(core, stmt, None, {"populate_existing": populate})
+        if options:
+            stmt = stmt.options(*options)
+        if with_for_update:
+            stmt = stmt.with_for_update(
+                **(with_for_update if isinstance(with_for_update, dict) else {})
+            )
+    else:
+        # One statement per class, its key values as parameters: nothing to build or
+        # traverse per call.
+        stmt = mapper._loaders.get("get")
+        if stmt is None:
+            stmt = mapper._loaders["get"] = select(mapper.class_).where(
+                *[c == bindparam(f"fm_pk_{i}") for i, c in enumerate(mapper.primary_key)]
+            )
+        params = {f"fm_pk_{i}": v for i, v in enumerate(ident)}
+    result = yield from query_plan(core, stmt, params, {"populate_existing": populate})
     rows = result._core.rows
     return rows[0][0] if rows else None
