@@ -86,6 +86,17 @@ def build_rows(
     """The result rows (tuples of objects and values), and for each load with selectin
     relationships, the objects it returned."""
     selectins: list[tuple[EntityLoad, dict[int, Any]]] = []
+    if not populate and len(context.items) == 1:
+        # One entity with nothing eager: its loader keeps no state between rows of
+        # different results, so the session keeps it for the next execution.
+        load = context.items[0][1]
+        loader = core.loaders.get(load) if context.items[0][0] == "entity" else None
+        if loader is None and context.items[0][0] == "entity":
+            loader = _row_loader(load, core, False, selectins, True)
+            if not selectins and not load.joined and not load.lazy:
+                core.loaders[load] = loader
+        if loader is not None:
+            return [(loader(raw),) for raw in raw_rows], selectins
     getters = []
     alone = len(context.items) == 1  # the row holds this entity's columns only
     for kind, item in context.items:
