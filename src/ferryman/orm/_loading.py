@@ -86,22 +86,16 @@ def build_rows(
     """The result rows (tuples of objects and values), and for each load with selectin
     relationships, the objects it returned."""
     selectins: list[tuple[EntityLoad, dict[int, Any]]] = []
-    if not populate and len(context.items) == 1:
-        # One entity with nothing eager: its loader keeps no state between rows of
-        # different results, so the session keeps it for the next execution.
+    if not populate and len(context.items) == 1 and context.items[0][0] == "entity":
         load = context.items[0][1]
-        loader = core.loaders.get(load) if context.items[0][0] == "entity" else None
-        if loader is None and context.items[0][0] == "entity":
-            loader = _row_loader(load, core, False, selectins, True)
-            if not selectins and not load.joined and not load.lazy:
-                core.loaders[load] = loader
-        if loader is not None:
-            return [(loader(raw),) for raw in raw_rows], selectins
+        plain = _plain_loader(load)
+        if plain is not None:  # one entity, nothing eager: no per-execution setup
+            imap = core.identity_map_for(load.mapper)
+            return [(plain(raw, imap, core),) for raw in raw_rows], selectins
     getters = []
-    alone = len(context.items) == 1  # the row holds this entity's columns only
     for kind, item in context.items:
         if kind == "entity":
-            getters.append(_row_loader(item, core, populate, selectins, alone))
+            getters.append(_row_loader(item, core, populate, selectins))
         else:
             getters.append(itemgetter(item))
     if len(getters) == 1:
@@ -112,9 +106,7 @@ def build_rows(
     return rows, selectins
 
 
-def _row_loader(
-    load: EntityLoad, core: Any, populate: bool, selectins: list[Any], alone: bool = False
-) -> Any:
+def _row_loader(load: EntityLoad, core: Any, populate: bool, selectins: list[Any]) -> Any:
     """A function from a row to the object of ``load`` (made once per execution)."""
     mapper = load.mapper
     cls, keys, start, end, pk, lazy, noload = load.prepared()
@@ -195,22 +187,15 @@ def _row_loader(
             returned[id(obj)] = obj
         return obj
 
-    if single and start == 0 and not joined and lazy is None and returned is None:
-        # The common case (one entity, one key column, nothing eager): a loader made
-        # for these attribute names, with nothing to decide per row.
-        make = _plain_loader_maker(tuple(keys), p0, alone and not load.joined)
-        return make(new, cls, imap, state_class, mapper, core, PERSISTENT, load_row)
     return load_row
 
 
 _PLAIN_MAKERS: dict[Any, Any] = {}
 _PLAIN_SOURCE = """
-def make(new, cls, imap, state_class, mapper, core, PERSISTENT, fallback):
-    imap_get = imap.get
-
-    def load_plain(row):
+def make(new, cls, state_class, mapper, PERSISTENT, fallback):
+    def load_plain(row, imap, core):
         ident = row[{p0}]
-        obj = imap_get(ident)
+        obj = imap.get(ident)
         if obj is None:
             if ident is None:
                 return None
@@ -220,7 +205,7 @@ def make(new, cls, imap, state_class, mapper, core, PERSISTENT, fallback):
             d["_fm_state"] = state_class(obj, mapper, ident, core, PERSISTENT)
             imap[ident] = obj
             return obj
-        return fallback(row)  # already in the session: what to refresh, if anything
+        return fallback(obj, row)  # already in the session: fill what was expired
 
     return load_plain
 """
@@ -238,6 +223,31 @@ def _plain_loader_maker(keys: tuple[str, ...], p0: int, exact: bool) -> Any:
         exec(_PLAIN_SOURCE.format(p0=p0, targets=targets, source=source), namespace)
         maker = _PLAIN_MAKERS[(keys, p0, exact)] = namespace["make"]
     return maker
+
+
+def _plain_loader(load: EntityLoad) -> Any:
+    """``load(row, identity_map, session_core)`` for an entity with one key column and
+    nothing loaded eagerly (None otherwise); made once per entity load."""
+    plain = load.plain
+    if plain is False:
+        return None
+    if plain is None:
+        cls, keys, start, _, pk, lazy, _ = load.prepared()
+        if len(pk) != 1 or start != 0 or load.joined or load.selectin or lazy is not None:
+            load.plain = False
+            return None
+
+        def existing(obj: Any, row: Any) -> Any:
+            state = obj.__dict__["_fm_state"]
+            if state.expired:
+                _fill_expired(state, obj.__dict__, keys, row, 0)
+            return obj
+
+        make = _plain_loader_maker(tuple(keys), pk[0], True)
+        plain = load.plain = make(
+            cls.__new__, cls, InstanceState, load.mapper, PERSISTENT, existing
+        )
+    return plain
 
 
 def _fill_expired(state: Any, d: dict[str, Any], keys: list[str], row: Any, start: int) -> None:

@@ -45,6 +45,7 @@ class EntityLoad:
         "keys",
         "lazy",
         "mapper",
+        "plain",
         "positions",
         "selectin",
         "start",
@@ -61,6 +62,7 @@ class EntityLoad:
         self.selectin: list[tuple[Any, tuple[Any, ...]]] = []  # (relationship, sub-options)
         self.lazy: dict[str, str] = {}  # relationship key -> raise / raise_on_sql / noload
         self.static: Any = None  # what the row loader needs, worked out on first use
+        self.plain: Any = None  # the generated plain loader, or False (see _loading)
 
     def prepared(self) -> Any:
         """(class, keys, start, end, key positions, lazy strategies, noload keys)."""
@@ -178,6 +180,7 @@ def _eager(
     context.eager_order = []
     for load in loads:
         load.joined, load.selectin, load.lazy, load.static = [], [], {}, None
+        load.plain = None
         _plan_relationships(load, options, 0, columns, joins, alias_count, context, {load.mapper})
     return columns, joins
 

@@ -47,7 +47,6 @@ class SessionCore:
         self.async_front: Any = None
         self.sync_front: Any = None
         self.loader_thread: int | None = None
-        self.loaders: dict[Any, Any] = {}  # row loaders kept per entity load (_loading)
 
     # -- identity map --
 
@@ -266,7 +265,6 @@ class SessionCore:
                 state.transition("close")
                 state.session = None
         self.identity.clear()
-        self.loaders.clear()
         self.new.clear()
         self.deleted.clear()
         self.dirty_states.clear()
