@@ -443,3 +443,41 @@ async def test_sync_pool_under_threads(make_engine: Any) -> None:
     assert not errors
     assert engine.pool.checkedout() == 0
     assert engine.pool.checkedin() <= 2
+
+
+def test_sync_queue_hands_items_between_threads() -> None:
+    """The sync pool's queue: lock-free put/get_nowait, a condition only for waits;
+    under contention no item is lost or handed out twice, and waits time out."""
+    import threading
+
+    from ferryman.engine._compat import NOTHING, Queue
+
+    q: Queue[int] = Queue()
+    q.put(1)
+    q.put(2)
+    held: set[int] = set()
+    guard = threading.Lock()
+    failures: list[str] = []
+
+    def work() -> None:
+        for _ in range(300):
+            item = q.get(5.0)
+            if item is NOTHING:
+                failures.append("timed out")
+                return
+            with guard:
+                if item in held:
+                    failures.append(f"{item} handed out twice")
+                held.add(item)
+            with guard:
+                held.discard(item)
+            q.put(item)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    assert sorted([q.get_nowait(), q.get_nowait()]) == [1, 2]
+    assert q.get(0.05) is NOTHING  # empty: the wait times out

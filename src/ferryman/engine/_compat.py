@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import queue
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -58,28 +59,51 @@ class AQueue(Generic[T]):
 
 
 class Queue(Generic[T]):
-    """A thread-safe LIFO (or FIFO) queue with the same methods as ``AQueue``."""
+    """A thread-safe LIFO (or FIFO) queue with the same methods as ``AQueue``.
+
+    ``put`` and ``get_nowait`` are single deque operations (atomic in CPython), so
+    checking a connection in and out takes no lock; only a ``get`` that has to wait
+    uses the condition, and ``put`` notifies only when someone waits."""
 
     def __init__(self, lifo: bool = True) -> None:
-        self._queue: queue.Queue[T] = queue.LifoQueue() if lifo else queue.Queue()
+        self._items: deque[T] = deque()
+        self._take = self._items.pop if lifo else self._items.popleft
+        self._ready = threading.Condition(threading.Lock())
+        self._waiting = 0
 
     def put(self, item: T) -> None:
-        self._queue.put_nowait(item)
+        self._items.append(item)
+        if self._waiting:
+            with self._ready:
+                self._ready.notify()
 
     def get_nowait(self) -> T:
         try:
-            return self._queue.get_nowait()
-        except queue.Empty:
+            return self._take()
+        except IndexError:
             return NOTHING  # type: ignore[no-any-return]
 
     def get(self, timeout: float | None) -> T:
-        try:
-            return self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return NOTHING  # type: ignore[no-any-return]
+        item = self.get_nowait()
+        if item is not NOTHING:
+            return item
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._ready:
+            self._waiting += 1
+            try:
+                while True:
+                    item = self.get_nowait()  # checked under the lock: no missed put
+                    if item is not NOTHING:
+                        return item
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return NOTHING
+                    self._ready.wait(remaining)
+            finally:
+                self._waiting -= 1
 
     def qsize(self) -> int:
-        return self._queue.qsize()
+        return len(self._items)
 
 
 class AMutex(contextlib.nullcontext[None]):
