@@ -4,9 +4,12 @@ Run ``python bench/orm.py --help``; ``bench/README.md`` explains the output.
 
 Theory of operation:
 
-* Two stacks. ``postgresql``: hand-written SQL on raw asyncpg, ferryman's
-  ``AsyncSession`` on asyncpg and on psycopg (async), SQLAlchemy's async ORM
-  on asyncpg, and Tortoise ORM on asyncpg when it is installed. ``sqlite``:
+* Two stacks. ``postgresql``: hand-written SQL on raw asyncpg and on raw
+  psycopg 3 (``AsyncConnection``), ferryman's ``AsyncSession`` on asyncpg and
+  on psycopg (async), SQLAlchemy's async ORM on asyncpg, and Tortoise ORM on
+  asyncpg when it is installed. Every cell's ratio is to raw asyncpg; an extra
+  column gives ferryman psycopg against raw psycopg, so that each ferryman
+  driver is also compared with its own raw driver. ``sqlite``:
   hand-written SQL on the stdlib ``sqlite3`` module, ferryman's sync
   ``Session`` and SQLAlchemy's sync ``Session`` on a database file.
 * The ferryman and SQLAlchemy implementations are one class (``OrmAsync`` /

@@ -93,7 +93,7 @@ def test_get_in_a_fresh_session(engine: Any) -> None:
             with Session(engine) as session:
                 session.get(Person, i)
 
-    assert _calls(run) / 50 <= 200
+    assert _calls(run) / 50 <= 165
 
 
 def test_change_and_commit_per_object(engine: Any) -> None:
