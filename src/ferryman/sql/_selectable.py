@@ -387,12 +387,11 @@ class Select(ClauseElement):
         key.append(self._distinct)
         key.append(tuple(sorted(self._for_update.items())) if self._for_update else None)
         if self._entities is not None:  # what the ORM loads from the rows
-            key.append(
-                tuple(
-                    e._orm_entity_key() if hasattr(e, "_orm_entity_key") else None
-                    for e in self._entities
-                )
-            )
+            entity_keys = []
+            for entity in self._entities:
+                orm_key = getattr(entity, "_orm_entity_key", None)
+                entity_keys.append(orm_key() if orm_key is not None else None)
+            key.append(tuple(entity_keys))
             if self._options:
                 key.append(tuple(o._option_key(binds) for o in self._options))
         return tuple(key)
@@ -416,10 +415,13 @@ def _from_item(item: Any) -> Any:
 
 
 def _column_entity(entity: Any) -> Any:
-    if isinstance(entity, (ColumnElement, FromClause)) or hasattr(entity, "_is_textual"):
+    if isinstance(entity, (ColumnElement, FromClause)):
         return entity
-    if hasattr(entity, "__clause_element__"):
-        return entity.__clause_element__()
+    clause = getattr(entity, "__clause_element__", None)
+    if clause is not None:
+        return clause()
+    if hasattr(entity, "_is_textual"):
+        return entity
     raise exc.ArgumentError(
         f"select() takes columns, tables and SQL expressions, not {entity!r}"
         + ("; for literal SQL use text() or literal_column()" if isinstance(entity, str) else "")
