@@ -319,15 +319,31 @@ def _selectin_one_to_many(
     child_keys = [rel.mapper.key_by_column[t] for _, t in rel.pairs]
     target_columns = [t for _, t in rel.pairs]
     by_value: dict[Any, list[Any]] = {}
+    key, uselist = rel.key, rel.uselist
+    single = len(child_keys) == 1
     for parent in parents:
         d = parent.__dict__
-        value = tuple(d.get(k) for k in parent_keys)
-        d[rel.key] = new_collection(parent, rel, ()) if rel.uselist else None
-        _forget_expired(d["_fm_state"], rel.key)
-        if None not in value:
-            by_value.setdefault(value if len(value) > 1 else value[0], []).append(parent)
+        d[key] = new_collection(parent, rel, ()) if uselist else None
+        state = d["_fm_state"]
+        if state.expired:
+            state.expired.discard(key)
+        if single:
+            value = d.get(parent_keys[0])
+            if value is None:
+                continue
+        else:
+            value = tuple(d.get(k) for k in parent_keys)
+            if None in value:
+                continue
+        found = by_value.get(value)
+        if found is None:
+            by_value[value] = [parent]
+        else:
+            found.append(parent)
     values = list(by_value)
-    single = len(child_keys) == 1
+    reverse = rel.reverse
+    reverse_key = reverse.key if reverse is not None and not reverse.uselist else None
+    child_key = child_keys[0]
     size = _chunk_size(core, target_columns)
     for i in range(0, len(values), size):
         chunk = values[i : i + size]
@@ -337,15 +353,17 @@ def _selectin_one_to_many(
         if rel.order_by:
             stmt = stmt.order_by(*rel.order_by)
         result = yield from query_plan(core, stmt, None, {"populate_existing": populate})
+        append = list.append
         for (child,) in result._core.rows:
             cd = child.__dict__
-            value = cd.get(child_keys[0]) if single else tuple(cd.get(k) for k in child_keys)
+            value = cd.get(child_key) if single else tuple(cd.get(k) for k in child_keys)
             for parent in by_value.get(value, ()):
-                if rel.uselist:
-                    list.append(parent.__dict__[rel.key], child)
+                if uselist:
+                    append(parent.__dict__[key], child)
                 else:
-                    parent.__dict__[rel.key] = child
-                _set_reverse(rel, child, parent)
+                    parent.__dict__[key] = child
+                if reverse_key is not None and reverse_key not in cd:
+                    cd[reverse_key] = parent  # the child's side, known from the row
 
 
 def _selectin_many_to_one(
