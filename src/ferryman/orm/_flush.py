@@ -22,6 +22,7 @@ leaves every object as it was (pending objects stay pending).
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from .. import exc
@@ -459,7 +460,11 @@ def _insert(
         )
         for i in range(0, len(group), batch):
             chunk = group[i : i + batch]
-            rows = [[s.obj.__dict__[k] for k in given] for s in chunk]
+            if len(given) > 1:
+                values_of = itemgetter(*given)  # one C-level call per object
+                rows = [values_of(s.obj.__dict__) for s in chunk]
+            else:
+                rows = [[s.obj.__dict__[k] for k in given] for s in chunk]
             if casts is not None and len(chunk) > 1:
                 arrays = _arrays(dialect, table, columns, rows)
                 result = yield Execute(UnnestInsert(table, columns, casts, arrays, returning))
@@ -471,7 +476,10 @@ def _insert(
                     f"INSERT into {table.name!r} returned {len(got)} rows for {len(chunk)} objects"
                 )
             if got is not None and len(chunk) > 1 and missing_pk:
-                got = sorted(got, key=lambda row: tuple(row[: len(missing_pk)]))
+                by_key = (
+                    itemgetter(0) if len(missing_pk) == 1 else itemgetter(*range(len(missing_pk)))
+                )
+                got = sorted(got, key=by_key)
             fetch_keys = [p.key for p in fetch]
             left = [p for p in missing if p not in fetch]
             # columns the INSERT left out: NULL unless the database chose a value
