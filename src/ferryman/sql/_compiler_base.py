@@ -294,6 +294,10 @@ class BaseCompiler:
         self.paramstyle = dialect.paramstyle
         self.literal_binds = literal_binds
         self._bind_index = {id(bind): i for i, bind in enumerate(binds)}
+        # placeholders (by slot) whose value a "format"-style driver (psycopg) should
+        # receive in binary: a dialect's visit method adds them
+        self.binary_slots: set[int] = set()
+        self._slot_order: list[int] = []
         self._param_names = tuple(param_names)
         self._parts: list[Any] = []
         self._plan: list[tuple[int | None, str, bool]] = []
@@ -321,11 +325,15 @@ class BaseCompiler:
             parts = [p.replace("%", "%%") if isinstance(p, str) else p for p in parts]
         sql: list[str] = []
         count = 0
+        binary = self.binary_slots if self.paramstyle == "format" else None
         for part in parts:
             if isinstance(part, str):
                 sql.append(part)
             else:
                 count += 1
+                if binary and self._slot_order[count - 1] in binary:
+                    sql.append("%b")  # psycopg: this value goes in binary format
+                    continue
                 sql.append(_placeholder(self.paramstyle, count, self._plan[count - 1][1]))
         compiled = ExpressionCompiled(
             "".join(sql), self._plan, parts, self.paramstyle, time.perf_counter() - started
@@ -375,6 +383,7 @@ class BaseCompiler:
                 order.append(slot)
                 expanding = self._plan[slot][2]
                 parts.append((self._empty.get(slot) if expanding else None,))
+        self._slot_order = order
         if order != list(range(len(order))):
             position = {slot: new for new, slot in enumerate(order)}
             self._plan = [self._plan[slot] for slot in order]

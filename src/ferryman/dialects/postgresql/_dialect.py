@@ -50,12 +50,30 @@ _SERIAL: dict[type, str] = {
 class PGCompiler(SQLCompiler):
     """PostgreSQL's flavour: an integer primary key is a SERIAL; native enum types."""
 
+    def _array_param(self, bind: Any, cast: str) -> str:
+        """An array parameter cast to ``cast[]``; psycopg gets it in binary, which skips
+        quoting every element into array text (several times faster)."""
+        mark = self.process(bind)
+        if self.dialect.driver == "psycopg":
+            self.binary_slots.add(int(mark.strip("\x00")))
+        return f"CAST({mark} AS {cast}[])"
+
+    def visit_cast(self, cast: Any, **kw: Any) -> str:
+        """A bound list cast to an array (``col = any(CAST(:keys AS INTEGER[]))``) goes to
+        psycopg in binary, like the bulk statements' arrays."""
+        element = cast.element
+        if type(element).__name__ == "BindParameter" and cast.type.ddl("postgresql").endswith(
+            "[]"
+        ):
+            return self._array_param(element, cast.type.ddl("postgresql")[:-2])
+        return super().visit_cast(cast, **kw)
+
     def visit_unnest_update(self, stmt: Any, **kw: Any) -> str:
         """``UPDATE ... FROM unnest(...)`` (``_bulk.py``)."""
         values = [f"fm_v{i}" for i in range(len(stmt.columns))]
         keys = [f"fm_k{i}" for i in range(len(stmt.keys))]
         arrays = ", ".join(
-            f"CAST({self.process(bind)} AS {cast}[])"
+            self._array_param(bind, cast)
             for bind, cast in zip(stmt.binds, stmt.casts, strict=True)
         )
         table = self.table_name(stmt.table)
@@ -74,7 +92,7 @@ class PGCompiler(SQLCompiler):
         """``INSERT ... SELECT ... FROM unnest(...) WITH ORDINALITY`` (``_bulk.py``)."""
         names = [self.quote(c.name) for c in stmt.columns]
         arrays = ", ".join(
-            f"CAST({self.process(bind)} AS {cast}[])"
+            self._array_param(bind, cast)
             for bind, cast in zip(stmt.binds, stmt.casts, strict=True)
         )
         text = (
