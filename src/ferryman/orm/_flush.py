@@ -594,6 +594,9 @@ def _update(
     executemany."""
     groups: dict[tuple[str, ...], list[tuple[InstanceState, dict[str, Any]]]] = {}
     changed_states: list[InstanceState] = []
+    onupdate = [(p.key, p.column.onupdate) for p in mapper.column_attrs if p.column.onupdate]
+    server = [p.key for p in mapper.column_attrs if p.column.server_onupdate is not None]
+    pk_names = [(f"pk_{i}", key) for i, key in enumerate(mapper.pk_keys)]
     for state in states:
         d = state.obj.__dict__
         committed = state.committed or {}
@@ -601,18 +604,20 @@ def _update(
         changed_states.append(state)
         if not keys:
             continue
-        for prop in mapper.column_attrs:
-            column = prop.column
-            if prop.key not in keys and column.onupdate is not None:
-                value = column.onupdate.arg if hasattr(column.onupdate, "arg") else column.onupdate
-                undo.set(d, prop.key, value() if callable(value) else value)
-                keys.append(prop.key)
+        for key, default in onupdate:
+            if key not in keys:
+                value = default.arg if hasattr(default, "arg") else default
+                undo.set(d, key, value() if callable(value) else value)
+                keys.append(key)
         params = {f"v_{k}": d[k] for k in keys}
-        for i, key in enumerate(mapper.pk_keys):
+        for name, key in pk_names:
             old = committed.get(key, NO_VALUE)
-            params[f"pk_{i}"] = d[key] if old is NO_VALUE else old
-        groups.setdefault(tuple(keys), []).append((state, params))
-        server = [p.key for p in mapper.column_attrs if p.column.server_onupdate is not None]
+            params[name] = d[key] if old is NO_VALUE else old
+        group = groups.get(tuple(keys))
+        if group is None:
+            groups[tuple(keys)] = [(state, params)]
+        else:
+            group.append((state, params))
         if server:
             expire_after.append((state, server))
     table = mapper.local_table
