@@ -103,7 +103,7 @@ def test_change_and_commit_per_object(engine: Any) -> None:
                 person.age += 1
             session.commit()
 
-    assert _calls(run) / N <= 50
+    assert _calls(run) / N <= 60
 
 
 def test_selectinload_per_parent(engine: Any) -> None:

@@ -480,3 +480,28 @@ async def test_unknown_execution_option(orm: Any, make_session: Any) -> None:
     async with make_session() as session:
         with pytest.raises(exc.ArgumentError, match="populate_existing"):
             await session.execute(select(User), execution_options={"populate_exisitng": True})
+
+
+async def test_loaded_objects_keep_their_identity_through_the_lifecycle(
+    orm: Any, make_session: Any
+) -> None:
+    """Loaded objects get their state on first need: after close they are detached
+    with their key, and can be attached to, expunged from and merged into sessions."""
+    async with make_session() as session:
+        session.add_all([User(name="u1"), User(name="u2")])
+        await session.commit()
+    async with make_session(expire_on_commit=False) as session:
+        first, second = (await session.scalars(select(User).order_by(User.name))).all()
+        session.expunge(second)
+        assert inspect(second).detached and inspect(first).persistent
+    assert inspect(first).detached and inspect(first).identity == (first.id,)
+    async with make_session() as session:
+        session.add(first)
+        assert inspect(first).persistent and first in session
+        first.fullname = "again"
+        await session.commit()
+        merged = await session.merge(second)
+        assert merged is not second and merged.name == "u2"
+    async with make_session() as session:
+        names = (await session.scalars(select(User.fullname).order_by(User.name))).all()
+        assert names == ["again", None]

@@ -40,10 +40,10 @@ _T = TypeVar("_T")
 
 
 def _state_of(obj: Any) -> InstanceState:
-    try:
-        return obj.__dict__["_fm_state"]  # type: ignore[no-any-return]
-    except KeyError:
-        return instance_state(obj)
+    state = obj.__dict__.get("_fm_state")
+    if type(state) is InstanceState:
+        return state
+    return instance_state(obj)  # made now, or upgraded from a loaded object's marker
 
 
 def _note_change(state: InstanceState, key: str, old: Any) -> None:
@@ -139,7 +139,9 @@ class ColumnAttribute(QueryableAttribute[_T]):
     def __set__(self, obj: Any, value: Any) -> None:
         d = obj.__dict__
         key = self.key
-        state = d.get("_fm_state") or instance_state(obj)
+        state = d.get("_fm_state")
+        if type(state) is not InstanceState:
+            state = instance_state(obj)
         if state.key is not None:
             _note_change(state, key, d.get(key, NO_VALUE))
             if state.expired:

@@ -324,7 +324,8 @@ def _short(obj: Any) -> str:
     mapper = getattr(type(obj), "__mapper__", None)
     if mapper is None:
         return repr(obj)
-    state = d.get("_fm_state") if (d := obj.__dict__) else None
+    d = obj.__dict__
+    state = instance_state(obj) if "_fm_state" in d else None
     ident = state.identity if state is not None else None
     if ident is not None:
         values = dict(zip(mapper.pk_keys, ident, strict=True))
@@ -388,7 +389,7 @@ class _DeclarativeBody:
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the loaded values (and the identity), not the session."""
         d = dict(self.__dict__)
-        state = d.pop("_fm_state", None)
+        state = instance_state(self) if d.pop("_fm_state", None) is not None else None
         if state is not None and state.key is not None:
             d["_fm_identity"] = state.key
         return d

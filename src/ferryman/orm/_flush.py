@@ -32,7 +32,7 @@ from ..sql._elements import BindParameter, ClauseElement
 from ._attributes import new_collection
 from ._options import relationship_criterion
 from ._plan import Execute, Plan, rows_of
-from ._state import DELETED, NO_VALUE, PERSISTENT, InstanceState
+from ._state import DELETED, NO_VALUE, PERSISTENT, InstanceState, instance_state
 
 __all__ = ["flush_plan"]
 
@@ -173,7 +173,7 @@ def _writes_only_itself(state: InstanceState) -> bool:
             if value or rel.key in committed:
                 return False
         elif value is not None:
-            target = value.__dict__.get("_fm_state")
+            target = instance_state(value) if "_fm_state" in value.__dict__ else None
             if rel.direction != "MANYTOONE" or target is None or target.key is None:
                 return False
         elif rel.key in committed and rel.direction != "MANYTOONE":
@@ -253,7 +253,7 @@ def _sync_many_to_one(state: InstanceState, undo: _Undo) -> None:
                     _set_fk(state, mapper.key_by_column[parent_col], None, undo)
             continue
         td = target.__dict__
-        tstate = td.get("_fm_state")
+        tstate = instance_state(target) if "_fm_state" in td else None
         if tstate is None or (tstate.key is None and tstate.session is None):
             raise exc.FlushError(
                 f"{state.describe()}.{rel.key} refers to {target!r}, which is not in the "
@@ -294,7 +294,7 @@ def _sync_one_to_many(
         for child in d[rel.key] if rel.uselist else [d[rel.key]]:
             if child is None:
                 continue
-            cstate = child.__dict__["_fm_state"]
+            cstate = instance_state(child)
             if id(cstate) in to_delete:
                 continue
             _mark_fk_change(core, cstate, target_keys, values, undo)
@@ -306,7 +306,7 @@ def _sync_one_to_many(
         for child in old if rel.uselist else [old]:
             if child is None or id(child) in current_ids:
                 continue
-            cstate = child.__dict__["_fm_state"]
+            cstate = instance_state(child)
             if id(cstate) in to_delete or cstate.key is None:
                 continue
             if all(child.__dict__.get(k) == v for k, v in zip(target_keys, values, strict=True)):
@@ -351,7 +351,7 @@ def _cascade_deletes(core: Any, to_delete: dict[int, InstanceState], undo: _Undo
             for child in children:
                 if child is None:
                     continue
-                cstate = child.__dict__["_fm_state"]
+                cstate = instance_state(child)
                 if "delete" in rel.cascade:
                     if id(cstate) not in to_delete:
                         if cstate.key is None:
@@ -382,7 +382,7 @@ def _orphans(core: Any, to_delete: dict[int, InstanceState]) -> None:
                 if child is not None and id(child) not in current:
                     if _has_other_parent(core, rel, child):
                         continue  # moved to another parent, not orphaned
-                    cstate = child.__dict__["_fm_state"]
+                    cstate = instance_state(child)
                     if cstate.key is not None:
                         to_delete[id(cstate)] = cstate
                     else:

@@ -25,7 +25,7 @@ from ._attributes import new_collection
 from ._options import relationship_criterion
 from ._plan import Execute, Plan, rows_of
 from ._query import EntityLoad, ORMStatement, QueryContext, compile_orm_select
-from ._state import PERSISTENT, InstanceState
+from ._state import PERSISTENT, InstanceState, instance_state
 
 __all__ = ["get_plan", "load_attribute_plan", "query_plan", "refresh_plan"]
 
@@ -91,7 +91,8 @@ def build_rows(
         plain = _plain_loader(load)
         if plain is not None:  # one entity, nothing eager: no per-execution setup
             imap = core.identity_map_for(load.mapper)
-            return [(plain(raw, imap, core),) for raw in raw_rows], selectins
+            marker = core.marker_for(load.mapper)
+            return [(plain(raw, imap, marker),) for raw in raw_rows], selectins
     getters = []
     for kind, item in context.items:
         if kind == "entity":
@@ -142,6 +143,8 @@ def _row_loader(load: EntityLoad, core: Any, populate: bool, selectins: list[Any
         else:
             d = obj.__dict__
             state = d["_fm_state"]
+            if type(state) is not state_class:
+                state = instance_state(obj)
             fresh = populate and id(obj) not in populating
             if fresh:
                 d.update(zip(keys, row if start == 0 else row[start:end], strict=False))
@@ -192,8 +195,8 @@ def _row_loader(load: EntityLoad, core: Any, populate: bool, selectins: list[Any
 
 _PLAIN_MAKERS: dict[Any, Any] = {}
 _PLAIN_SOURCE = """
-def make(new, cls, state_class, mapper, PERSISTENT, fallback):
-    def load_plain(row, imap, core):
+def make(new, cls, fallback):
+    def load_plain(row, imap, marker):
         ident = row[{p0}]
         obj = imap.get(ident)
         if obj is None:
@@ -202,7 +205,7 @@ def make(new, cls, state_class, mapper, PERSISTENT, fallback):
             obj = new(cls)
             d = obj.__dict__
             {targets} = {source}
-            d["_fm_state"] = state_class(obj, mapper, ident, core, PERSISTENT)
+            d["_fm_state"] = marker  # the InstanceState is made if and when needed
             imap[ident] = obj
             return obj
         return fallback(obj, row)  # already in the session: fill what was expired
@@ -239,14 +242,12 @@ def _plain_loader(load: EntityLoad) -> Any:
 
         def existing(obj: Any, row: Any) -> Any:
             state = obj.__dict__["_fm_state"]
-            if state.expired:
+            if type(state) is InstanceState and state.expired:  # (a marker never is)
                 _fill_expired(state, obj.__dict__, keys, row, 0)
             return obj
 
         make = _plain_loader_maker(tuple(keys), pk[0], True)
-        plain = load.plain = make(
-            cls.__new__, cls, InstanceState, load.mapper, PERSISTENT, existing
-        )
+        plain = load.plain = make(cls.__new__, cls, existing)
     return plain
 
 
@@ -261,7 +262,7 @@ def _fill_expired(state: Any, d: dict[str, Any], keys: list[str], row: Any, star
 
 
 def _forget_expired(state: Any, key: str) -> None:
-    if state.expired:
+    if type(state) is InstanceState and state.expired:
         state.expired.discard(key)
 
 
@@ -325,7 +326,7 @@ def _selectin_one_to_many(
         d = parent.__dict__
         d[key] = new_collection(parent, rel, ()) if uselist else None
         state = d["_fm_state"]
-        if state.expired:
+        if type(state) is InstanceState and state.expired:
             state.expired.discard(key)
         if single:
             value = d.get(parent_keys[0])
@@ -372,7 +373,7 @@ def _selectin_many_to_one(
     imap = core.identity_map_for(rel.mapper)
     idents: dict[Any, None] = {}
     for parent in parents:
-        ident = rel.foreign_ident(parent.__dict__["_fm_state"])
+        ident = rel.foreign_ident_of(parent.__dict__)
         if ident is not None and (populate or sub_options or ident not in imap):
             idents[ident] = None
     values = list(idents)
@@ -386,7 +387,7 @@ def _selectin_many_to_one(
         yield from query_plan(core, stmt, None, {"populate_existing": populate})
     for parent in parents:
         d = parent.__dict__
-        ident = rel.foreign_ident(d["_fm_state"])
+        ident = rel.foreign_ident_of(d)
         d[rel.key] = None if ident is None else imap.get(ident)
         _forget_expired(d["_fm_state"], rel.key)
 
@@ -500,6 +501,8 @@ def get_plan(
     obj = core.identity_map_for(mapper).get(key)
     if obj is not None and not populate and not with_for_update and not options:
         state = obj.__dict__["_fm_state"]
+        if type(state) is not InstanceState:
+            return obj  # loaded, untouched since: neither deleted nor expired
         if state.deleted:
             return None
         if not state.expired:

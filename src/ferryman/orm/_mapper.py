@@ -206,7 +206,10 @@ class RelationshipProperty:
     def foreign_ident(self, state: Any) -> Any:
         """For a many-to-one: the target's identity from the parent's foreign key values
         (``None`` if any is NULL or not loaded)."""
-        d = state.obj.__dict__
+        return self.foreign_ident_of(state.obj.__dict__)
+
+    def foreign_ident_of(self, d: dict[str, Any]) -> Any:
+        """``foreign_ident`` from an object's ``__dict__``."""
         keys = self.parent.key_by_column
         values = []
         for parent_col, _ in self.pairs:

@@ -27,6 +27,7 @@ from ._state import (
     PERSISTENT,
     TRANSIENT,
     InstanceState,
+    Loaded,
     instance_state,
 )
 
@@ -47,6 +48,7 @@ class SessionCore:
         self.async_front: Any = None
         self.sync_front: Any = None
         self.loader_thread: int | None = None
+        self.markers: dict[Any, Loaded] = {}  # per mapper: see _state.Loaded
 
     # -- identity map --
 
@@ -55,6 +57,13 @@ class SessionCore:
         if imap is None:
             imap = self.identity[mapper] = {}
         return imap
+
+    def marker_for(self, mapper: Any) -> Loaded:
+        """The stand-in state that objects of ``mapper`` loaded by this session hold."""
+        marker = self.markers.get(mapper)
+        if marker is None:
+            marker = self.markers[mapper] = Loaded(mapper, self)
+        return marker
 
     def identity_get(self, mapper: Any, ident: Any) -> Any:
         imap = self.identity.get(mapper)
@@ -76,7 +85,9 @@ class SessionCore:
     # -- adding, deleting --
 
     def add(self, obj: Any) -> None:
-        state = getattr(obj, "__dict__", {}).get("_fm_state") or instance_state(obj)
+        state = getattr(obj, "__dict__", {}).get("_fm_state")
+        if type(state) is not InstanceState:
+            state = instance_state(obj)
         if state.status == TRANSIENT and state.session is None and not state.deleted:
             state.status = PENDING  # the common case: TRANSITIONS[(TRANSIENT, "add")]
             state.session = self
@@ -209,7 +220,7 @@ class SessionCore:
 
     def expire_all(self) -> None:
         for obj in list(self.objects()):
-            self.expire(obj.__dict__["_fm_state"])
+            self.expire(instance_state(obj))
 
     # -- transaction ends --
 
@@ -256,8 +267,12 @@ class SessionCore:
         for imap in self.identity.values():
             for obj in imap.values():  # every one is persistent: detach them in bulk
                 state = obj.__dict__["_fm_state"]
-                state.session = None
-                state.status = DETACHED
+                if type(state) is InstanceState:
+                    state.session = None
+                    state.status = DETACHED
+        for marker in self.markers.values():
+            marker.session = None  # objects still holding it are detached now
+        self.markers.clear()
         for state in list(self.new.values()):
             self._detach(state, "expunge")
         for state in self.flushed_deleted:

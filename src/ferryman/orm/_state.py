@@ -31,6 +31,7 @@ __all__ = [
     "PERSISTENT",
     "TRANSIENT",
     "InstanceState",
+    "Loaded",
     "instance_state",
 ]
 
@@ -298,11 +299,38 @@ class _Attrs:
         return len(self._state.mapper.attrs_by_key)
 
 
+class Loaded:
+    """What a loaded object's ``__dict__`` holds until its ``InstanceState`` is needed:
+    one shared marker per session and mapper, so that loading a row makes no state
+    object. ``instance_state()`` replaces it with the real state on first need (the
+    identity is read from the primary key values, which a loaded object has).
+    ``session`` is None once the session closed (the objects are then detached)."""
+
+    __slots__ = ("mapper", "session")
+
+    def __init__(self, mapper: Any, session: Any) -> None:
+        self.mapper = mapper
+        self.session = session
+
+    def upgrade(self, obj: Any) -> InstanceState:
+        mapper = self.mapper
+        d = obj.__dict__
+        session = self.session
+        state = InstanceState(
+            obj, mapper, mapper.identity_of(d), session, PERSISTENT if session else DETACHED
+        )
+        d["_fm_state"] = state
+        return state
+
+
 def instance_state(obj: Any) -> InstanceState:
     """The state of a mapped object (made on first need for objects built without
-    ``__init__``); ``UnmappedInstanceError`` for anything else."""
+    ``__init__`` or loaded from a row); ``UnmappedInstanceError`` for anything else."""
     try:
-        return obj.__dict__["_fm_state"]  # type: ignore[no-any-return]
+        state = obj.__dict__["_fm_state"]
+        if type(state) is Loaded:
+            return state.upgrade(obj)
+        return state  # type: ignore[no-any-return]
     except (KeyError, AttributeError):
         mapper = getattr(type(obj), "__mapper__", None)
         if mapper is None:
