@@ -2,7 +2,9 @@
 
 Attribute *values* live in the object's own ``__dict__`` (reading a loaded
 attribute is one dict lookup). Everything else lives in an ``InstanceState``
-kept in that dict under ``_fm_state``:
+kept in that dict under ``_fm_state`` (an object loaded from a row holds a
+shared ``Loaded`` marker there instead, until something needs its state:
+``instance_state()`` makes it then):
 
 * ``key``: the identity (primary key: the value itself for a one-column key,
   else a tuple) once the row exists, ``None`` before;
