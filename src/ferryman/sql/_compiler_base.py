@@ -205,6 +205,14 @@ class ExpressionCompiled:
                 return [proc(value)]
             except (TypeError, ValueError, OverflowError):
                 pass  # the loop below reports it
+        elif not self.expanding and len(procs) == len(values):
+            try:  # no IN lists: one comprehension (the loop below explains a failure)
+                return [
+                    value if proc is None or value is None else proc(value)
+                    for proc, value in zip(procs, values, strict=True)
+                ]
+            except (TypeError, ValueError, OverflowError):
+                pass
         out = []
         for slot, (proc, value) in enumerate(zip(procs, values, strict=True)):
             if proc is None or value is None:
