@@ -245,6 +245,13 @@ class Session:
         result = conn.execute(step.statement, step.params)
         return result
 
+    def _ready_to_query(self) -> bool:
+        """Before a query: raise if a failed flush waits for rollback(); True when
+        autoflush has changes to write first."""
+        if self._failed is not None:
+            self._check_usable()
+        return self.autoflush and self._core.has_changes()
+
     def _autoflush(self) -> None:
         if self.autoflush and (not self._no_autoflush) and self._core.has_changes():
             self._flush()
@@ -261,9 +268,7 @@ class Session:
         statements run as on a connection."""
         self._enter()
         try:
-            if self._failed is not None:
-                self._check_usable()
-            if self.autoflush and self._core.has_changes():
+            if self._ready_to_query():
                 self._autoflush()
             if getattr(statement, "_entities", None) is not None:
                 plan = query_plan(self._core, statement, params, execution_options or {})
@@ -306,9 +311,7 @@ class Session:
         mapper = _mapper_of(entity)
         self._enter()
         try:
-            if self._failed is not None:
-                self._check_usable()
-            if self.autoflush and self._core.has_changes():
+            if self._ready_to_query():
                 self._autoflush()
             plan = get_plan(
                 self._core,

@@ -266,6 +266,13 @@ class AsyncSession:
         result = await conn.execute(step.statement, step.params)
         return result
 
+    def _ready_to_query(self) -> bool:
+        """Before a query: raise if a failed flush waits for rollback(); True when
+        autoflush has changes to write first."""
+        if self._failed is not None:
+            self._check_usable()
+        return self.autoflush and self._core.has_changes()
+
     async def _autoflush(self) -> None:
         if self.autoflush and not self._no_autoflush and self._core.has_changes():
             await self._flush()
@@ -284,9 +291,7 @@ class AsyncSession:
         statements run as on a connection."""
         self._enter()
         try:
-            if self._failed is not None:
-                self._check_usable()
-            if self.autoflush and self._core.has_changes():
+            if self._ready_to_query():
                 await self._autoflush()
             if getattr(statement, "_entities", None) is not None:
                 plan = query_plan(self._core, statement, params, execution_options or {})
@@ -329,9 +334,7 @@ class AsyncSession:
         mapper = _mapper_of(entity)
         self._enter()
         try:
-            if self._failed is not None:
-                self._check_usable()
-            if self.autoflush and self._core.has_changes():
+            if self._ready_to_query():
                 await self._autoflush()
             plan = get_plan(
                 self._core,
