@@ -146,12 +146,14 @@ def _one_unnest_update(core: Any) -> bool:
     states = list(core.dirty_states)
     mapper = states[0].mapper
     changed = None
+    known = core.changed_keys = {}  # reused by the flush that follows
     for state in states:
         if state.mapper is not mapper or state.status != PERSISTENT:
             return False
         if not _writes_only_itself(state):
             return False
         keys = _changed_keys(state)
+        known[id(state)] = keys
         if changed is None:
             changed = keys
         elif keys != changed:
@@ -189,6 +191,8 @@ def flush_plan(core: Any) -> Plan:
     except BaseException:
         undo.undo()
         raise
+    finally:
+        core.changed_keys = None  # only ever good for the flush right after the check
     return result
 
 
@@ -597,10 +601,13 @@ def _update(
     onupdate = [(p.key, p.column.onupdate) for p in mapper.column_attrs if p.column.onupdate]
     server = [p.key for p in mapper.column_attrs if p.column.server_onupdate is not None]
     pk_names = [(f"pk_{i}", key) for i, key in enumerate(mapper.pk_keys)]
+    known, core.changed_keys = core.changed_keys, None  # worked out by the commit's check
     for state in states:
         d = state.obj.__dict__
         committed = state.committed or {}
-        keys = _changed_keys(state)
+        keys = known.pop(id(state), None) if known else None
+        if keys is None:
+            keys = _changed_keys(state)
         changed_states.append(state)
         if not keys:
             continue

@@ -49,6 +49,7 @@ class SessionCore:
         self.sync_front: Any = None
         self.loader_thread: int | None = None
         self.markers: dict[Any, Loaded] = {}  # per mapper: see _state.Loaded
+        self.changed_keys: dict[int, list[str]] | None = None  # see _flush._update
 
     # -- identity map --
 
