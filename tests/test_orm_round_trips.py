@@ -148,3 +148,22 @@ async def test_changing_many_objects(counted: Any, backend: str) -> None:
     async with session() as s:
         names = (await s.scalars(select(User.fullname).order_by(User.name))).all()
         assert names == ["ann!", "bob!"]
+
+
+async def test_changes_that_move_foreign_keys_stay_in_one_transaction(counted: Any) -> None:
+    session, sent = counted
+    async with session() as s:
+        s.add(Address(email="b@x", user_id=2))
+        await s.commit()
+    sent.clear()
+    async with session() as s:
+        bob = await s.get(User, 2)
+        first, second = (await s.scalars(select(Address).order_by(Address.email))).all()
+        first.user = bob  # its user_id changes during the flush
+        first.email = "a2@x"
+        second.email = "b2@x"
+        await s.commit()
+    assert "BEGIN" in sent and sent[-1] == "COMMIT"  # two UPDATEs, one transaction
+    async with session() as s:
+        rows = await s.execute(select(Address.email, Address.user_id).order_by(Address.email))
+        assert [tuple(r) for r in rows.all()] == [("a2@x", 2), ("b2@x", 2)]

@@ -147,11 +147,15 @@ def _one_unnest_update(core: Any) -> bool:
     mapper = states[0].mapper
     changed = None
     known = core.changed_keys = {}  # reused by the flush that follows
+    relationships = mapper.relationships
     for state in states:
         if state.mapper is not mapper or state.status != PERSISTENT:
             return False
         if not _writes_only_itself(state):
             return False
+        committed = state.committed or {}
+        if any(key in committed for key in relationships):
+            return False  # its foreign keys change during the flush: not known yet
         keys = _changed_keys(state)
         known[id(state)] = keys
         if changed is None:
