@@ -43,6 +43,17 @@ def statement_key(stmt: Any) -> tuple[Any, list[Any]]:
 
 def query_plan(core: Any, stmt: Any, params: Any, options: dict[str, Any]) -> Plan:
     """Run an ORM select; return a buffered ``Result`` of objects (and columns)."""
+    context, step = query_step(stmt, params, options)
+    result = yield step
+    populate = _populate(stmt, options)
+    rows, selectins = build_rows(context, rows_of(result), core, populate)
+    for load, objects in selectins:
+        yield from _selectin_loads(core, load, objects, populate)
+    return orm_result(context, rows)
+
+
+def query_step(stmt: Any, params: Any, options: dict[str, Any]) -> tuple[QueryContext, Execute]:
+    """The statement an ORM select runs (and its cached context)."""
     if options:
         _check_options(options)
     key, binds = statement_key(stmt)
@@ -50,14 +61,25 @@ def query_plan(core: Any, stmt: Any, params: Any, options: dict[str, Any]) -> Pl
     context = state.get("_orm_context")
     if context is None:  # a statement run again (a cached one) skips the lookup
         context = state["_orm_context"] = compile_orm_select(stmt, key, binds)
-    read = not stmt._for_update
-    result = yield Execute(ORMStatement(context, key, binds), params, read)
-    populate = bool(
+    return context, Execute(ORMStatement(context, key, binds), params, not stmt._for_update)
+
+
+def one_statement_result(
+    core: Any, context: QueryContext, stmt: Any, options: dict[str, Any], result: Any
+) -> Result:
+    """The result of an ORM select that needs no second query (``context.one_statement``):
+    what ``query_plan`` returns, without running a plan."""
+    rows, _ = build_rows(context, rows_of(result), core, _populate(stmt, options))
+    return orm_result(context, rows)
+
+
+def _populate(stmt: Any, options: dict[str, Any]) -> bool:
+    return bool(
         options.get("populate_existing") or stmt._execution_options.get("populate_existing")
     )
-    rows, selectins = build_rows(context, rows_of(result), core, populate)
-    for load, objects in selectins:
-        yield from _selectin_loads(core, load, objects, populate)
+
+
+def orm_result(context: QueryContext, rows: list[Any]) -> Result:
     out = Result(context.keys, rows)
     if context.unique_required:
         out._core.require_unique = (

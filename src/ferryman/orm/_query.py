@@ -88,7 +88,15 @@ class EntityLoad:
 class QueryContext:
     """The cached result of compiling one ORM statement structure."""
 
-    __slots__ = ("core", "eager_order", "first_binds", "items", "keys", "unique_required")
+    __slots__ = (
+        "core",
+        "eager_order",
+        "first_binds",
+        "items",
+        "keys",
+        "one_statement",
+        "unique_required",
+    )
 
     def __init__(self, core: Any, first_binds: list[Any]) -> None:
         self.core = core
@@ -97,6 +105,7 @@ class QueryContext:
         self.keys: tuple[str, ...] = ()
         self.unique_required = False
         self.eager_order: list[Any] = []  # joined collections' own order_by, adapted
+        self.one_statement = True  # no selectin load: the query is its one statement
 
 
 def compile_orm_select(stmt: Select, key: Any, binds: list[Any]) -> QueryContext:
@@ -140,6 +149,7 @@ def _compile(stmt: Select, binds: list[Any]) -> QueryContext:
             keys.append(_column_key(entity, core_column, len(keys)))
     context.keys = tuple(keys)
     columns, joins = _eager(loads, options, base, context)
+    context.one_statement = not any(_has_selectin(load) for load in loads)
     if joins and context.unique_required and (stmt._limit is not None or stmt._offset is not None):
         context.core = _wrapped(stmt, base, loads, options, context)
         return context
@@ -231,6 +241,10 @@ def _wrapped(
             expression = UnaryExpression(expression, modifier=modifier)
         ordering.append(expression)
     return core_select(*columns).select_from(*froms).order_by(*ordering, *context.eager_order)
+
+
+def _has_selectin(load: EntityLoad) -> bool:
+    return bool(load.selectin) or any(_has_selectin(child) for _, child in load.joined)
 
 
 def _column_key(entity: Any, column: Any, index: int) -> str:

@@ -29,7 +29,14 @@ from typing import Any, Generic, TypeVar, overload
 from .. import exc
 from ..engine._result import Result
 from ._flush import flush_plan, single_statement_flush
-from ._loading import get_plan, load_attribute_plan, query_plan, refresh_plan
+from ._loading import (
+    get_plan,
+    load_attribute_plan,
+    one_statement_result,
+    query_plan,
+    query_step,
+    refresh_plan,
+)
 from ._plan import Execute, run_plan
 from ._session_core import IdentityMap, SessionCore
 from ._state import DELETED, DETACHED, PENDING, PERSISTENT, TRANSIENT, instance_state
@@ -235,10 +242,11 @@ class Session:
         self._connection()
         return run_plan(plan, self._execute_step, step)
 
-    def _execute_step(self, step: Execute) -> Result:
+    def _execute_step(self, step: Execute, conn: Any = None) -> Result:
         """Run one step of a plan. Reads before the first write, and the one statement
         of a single-statement commit, run without BEGIN (see ``_defer_begin``)."""
-        conn = self._conn
+        if conn is None:
+            conn = self._conn
         if (step.read or self._single_write) and self._defer_begin and (not conn.in_transaction()):
             result: Result = conn._execute_unbegun(step.statement, step.params)
             return result
@@ -271,7 +279,12 @@ class Session:
             if self._ready_to_query():
                 self._autoflush()
             if getattr(statement, "_entities", None) is not None:
-                plan = query_plan(self._core, statement, params, execution_options or {})
+                options = execution_options or {}
+                context, step = query_step(statement, params, options)
+                if context.one_statement:
+                    raw = self._execute_step(step, self._connection())
+                    return one_statement_result(self._core, context, statement, options, raw)
+                plan = query_plan(self._core, statement, params, options)
                 result: Result = self._run(plan)
                 return result
             conn = self._connection()

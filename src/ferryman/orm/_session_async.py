@@ -27,7 +27,14 @@ from typing import Any, Generic, TypeVar, overload
 from .. import exc
 from ..engine._result import Result
 from ._flush import flush_plan, single_statement_flush
-from ._loading import get_plan, load_attribute_plan, query_plan, refresh_plan
+from ._loading import (
+    get_plan,
+    load_attribute_plan,
+    one_statement_result,
+    query_plan,
+    query_step,
+    refresh_plan,
+)
 from ._plan import Execute, run_plan_async
 from ._session_core import IdentityMap, SessionCore
 from ._state import DELETED, DETACHED, PENDING, PERSISTENT, TRANSIENT, instance_state
@@ -256,10 +263,11 @@ class AsyncSession:
         await self._connection()
         return await run_plan_async(plan, self._execute_step, step)
 
-    async def _execute_step(self, step: Execute) -> Result:
+    async def _execute_step(self, step: Execute, conn: Any = None) -> Result:
         """Run one step of a plan. Reads before the first write, and the one statement
         of a single-statement commit, run without BEGIN (see ``_defer_begin``)."""
-        conn = self._conn
+        if conn is None:
+            conn = self._conn
         if (step.read or self._single_write) and self._defer_begin and not conn.in_transaction():
             result: Result = await conn._execute_unbegun(step.statement, step.params)
             return result
@@ -294,7 +302,12 @@ class AsyncSession:
             if self._ready_to_query():
                 await self._autoflush()
             if getattr(statement, "_entities", None) is not None:
-                plan = query_plan(self._core, statement, params, execution_options or {})
+                options = execution_options or {}
+                context, step = query_step(statement, params, options)
+                if context.one_statement:  # the common case, without a plan to run
+                    raw = await self._execute_step(step, await self._connection())
+                    return one_statement_result(self._core, context, statement, options, raw)
+                plan = query_plan(self._core, statement, params, options)
                 result: Result = await self._run(plan)
                 return result
             conn = await self._connection()
