@@ -215,24 +215,28 @@ def _flush(core: Any, undo: _Undo) -> Plan:
     updated: list[InstanceState] = []
     expire_after: list[tuple[InstanceState, list[str]]] = []
     for mapper in order:
-        mine_new = [s for s in new if s.mapper is mapper]
-        for state in mine_new:
-            _sync_many_to_one(state, undo)
+        related = bool(mapper.relationships)  # nothing to copy between objects without
+        mine_new = [s for s in new if s.mapper is mapper] if len(order) > 1 else new
+        if related:
+            for state in mine_new:
+                _sync_many_to_one(state, undo)
         mine_dirty = [
             s
             for s in core.dirty_states
             if s.mapper is mapper and id(s) not in to_delete and s.status == PERSISTENT
         ]
-        for state in mine_dirty:
-            _sync_many_to_one(state, undo)
+        if related:
+            for state in mine_dirty:
+                _sync_many_to_one(state, undo)
         if mine_new:
             done = yield from _insert(core, mapper, mine_new, undo, expire_after)
             inserted.extend(done)
         if mine_dirty:
             changed = yield from _update(core, mapper, mine_dirty, undo, expire_after)
             updated.extend(changed)
-        for state in mine_new + mine_dirty:
-            _sync_one_to_many(core, state, undo, to_delete)
+        if related:
+            for state in mine_new + mine_dirty:
+                _sync_one_to_many(core, state, undo, to_delete)
     for mapper in reversed(order):
         states = [s for s in to_delete.values() if s.mapper is mapper and s.key is not None]
         if states:
