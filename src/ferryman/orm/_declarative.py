@@ -23,19 +23,23 @@ read from the annotation text (``Mapped[list["Traveler"]]``).
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import enum
-import sys
 import typing
-import uuid
 import weakref
 from typing import Any, Generic, TypeVar
 
 from .. import exc
 from ..sql import _types as types
 from ..sql._schema import Column, Constraint, ForeignKey, Index, MetaData, Table
-from ._attributes import ColumnAttribute, new_collection
+from ._annotations import (
+    UNRESOLVED,
+    Mapped,
+    class_namespace,
+    evaluate,
+    relationship_target,
+    type_for,
+    unwrap_annotation,
+)
+from ._attributes import new_collection
 from ._mapper import Mapper, RelationshipProperty, configure_registry
 from ._state import DETACHED, InstanceState, instance_state
 
@@ -54,20 +58,6 @@ __all__ = [
 
 T = TypeVar("T")
 _REGISTRIES: weakref.WeakSet[registry] = weakref.WeakSet()
-
-
-class Mapped(Generic[T]):
-    """``name: Mapped[str]``: the type of a mapped attribute (for type checkers and for
-    the column type and nullability)."""
-
-    if typing.TYPE_CHECKING:
-
-        @typing.overload
-        def __get__(self, obj: None, cls: Any) -> ColumnAttribute[T]: ...
-        @typing.overload
-        def __get__(self, obj: object, cls: Any) -> T: ...
-        def __get__(self, obj: Any, cls: Any) -> Any: ...
-        def __set__(self, obj: Any, value: T) -> None: ...
 
 
 class MappedColumn:
@@ -89,12 +79,12 @@ class MappedColumn:
             )
             or "type_" in kwargs
         )
-        inner, nullable = _unwrap_annotation(annotation)
+        inner, nullable = unwrap_annotation(annotation)
         if not has_type:
             if any(isinstance(a, ForeignKey) for a in args) and inner is None:
                 pass  # the type of the referenced column
             elif inner is not None:
-                args.insert(0, _type_for(inner, type_map, f"{owner}.{key}"))
+                args.insert(0, type_for(inner, type_map, f"{owner}.{key}"))
             elif annotation is None:
                 raise exc.ArgumentError(
                     f"{owner}.{key} = mapped_column() has no type: give one "
@@ -152,65 +142,6 @@ class declared_attr(Generic[T]):
     @classmethod
     def directive(cls, fn: Any) -> declared_attr[Any]:
         return cls(fn)
-
-
-# -- types from annotations ----------------------------------------------------------
-
-_DEFAULT_TYPES: dict[Any, Any] = {
-    int: types.Integer,
-    str: types.String,
-    float: types.Float,
-    bool: types.Boolean,
-    bytes: types.LargeBinary,
-    decimal.Decimal: types.Numeric,
-    datetime.datetime: types.DateTime,
-    datetime.date: types.Date,
-    datetime.time: types.Time,
-    datetime.timedelta: types.Interval,
-    uuid.UUID: types.Uuid,
-    dict: types.JSON,
-}
-
-
-def _unwrap_annotation(annotation: Any) -> tuple[Any, bool | None]:
-    """``Mapped[X | None]`` -> (X, True); ``Mapped[X]`` -> (X, False)."""
-    if annotation is None:
-        return None, None
-    inner = annotation
-    origin = typing.get_origin(inner)
-    if origin is Mapped:
-        inner = typing.get_args(inner)[0]
-    nullable = False
-    args = typing.get_args(inner)
-    if typing.get_origin(inner) in (typing.Union, _UnionType) and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        nullable = True
-        inner = rest[0] if len(rest) == 1 else None
-    return inner, nullable
-
-
-_UnionType: Any = type(int | str)
-
-
-def _type_for(python_type: Any, type_map: dict[Any, Any], where: str) -> Any:
-    for mapping in (type_map, _DEFAULT_TYPES):
-        if python_type in mapping:
-            found = mapping[python_type]
-            return found() if isinstance(found, type) else found
-    origin = typing.get_origin(python_type)
-    if origin is not None:
-        for mapping in (type_map, _DEFAULT_TYPES):
-            if origin in mapping:
-                found = mapping[origin]
-                return found() if isinstance(found, type) else found
-    if isinstance(python_type, type) and issubclass(python_type, enum.Enum):
-        return types.Enum(python_type)
-    if typing.get_origin(python_type) is typing.Literal:
-        return types.Enum(*typing.get_args(python_type), native_enum=False)
-    raise exc.ArgumentError(
-        f"{where}: no column type for annotation {python_type!r}; give the type "
-        "(mapped_column(MyType)) or add it to the base's type_annotation_map"
-    )
 
 
 # -- the registry --------------------------------------------------------------------
@@ -498,72 +429,10 @@ async def _load_async(obj: Any, key: str) -> Any:
 # -- mapping one class ---------------------------------------------------------------
 
 
-def _class_namespace(cls: type) -> dict[str, Any]:
-    module = sys.modules.get(cls.__module__)
-    namespace = dict(vars(module)) if module is not None else {}
-    namespace.update({"Mapped": Mapped})
-    for klass in reversed(cls.__mro__):
-        namespace.update({k: v for k, v in vars(klass).items() if isinstance(v, type)})
-    namespace[cls.__name__] = cls
-    return namespace
-
-
-def _evaluate(annotation: Any, namespace: dict[str, Any]) -> Any:
-    if not isinstance(annotation, str):
-        return annotation
-    try:
-        return eval(annotation, namespace)
-    except Exception:
-        return _UNRESOLVED
-
-
-_UNRESOLVED = object()
-
-
-def _relationship_target_from_text(text: str) -> tuple[str | None, bool | None]:
-    """``Mapped[list["Traveler"]]`` -> ("Traveler", True); ``Mapped[Country | None]`` ->
-    ("Country", False)."""
-    body = text.strip()
-    if body.startswith("Mapped[") and body.endswith("]"):
-        body = body[len("Mapped[") : -1].strip()
-    uselist = False
-    for prefix in ("list[", "List[", "typing.List[", "set[", "Set["):
-        if body.startswith(prefix) and body.endswith("]"):
-            body = body[len(prefix) : -1]
-            uselist = True
-    if body.startswith("Optional[") and body.endswith("]"):
-        body = body[len("Optional[") : -1]
-    parts = [p.strip() for p in body.split("|") if p.strip() != "None"]
-    if len(parts) != 1:
-        return None, None
-    return parts[0].strip("'\""), uselist
-
-
-def _relationship_target(annotation: Any, raw: Any) -> tuple[Any, bool | None]:
-    """The target class (or its name) and whether it is a list, from an annotation."""
-    if annotation is _UNRESOLVED or annotation is None:
-        if isinstance(raw, str):
-            return _relationship_target_from_text(raw)
-        return None, None
-    inner = annotation
-    if typing.get_origin(inner) is Mapped:
-        inner = typing.get_args(inner)[0]
-    if isinstance(inner, str):
-        return _relationship_target_from_text(inner)
-    origin = typing.get_origin(inner)
-    if origin in (list, set):
-        arg = typing.get_args(inner)[0]
-        return (arg.__forward_arg__ if isinstance(arg, typing.ForwardRef) else arg), True
-    inner, _ = _unwrap_annotation(inner)
-    if isinstance(inner, typing.ForwardRef):
-        return inner.__forward_arg__, False
-    return inner, False
-
-
 def _collect(cls: type) -> tuple[list[tuple[str, Any, Any, Any]], dict[str, Any]]:
     """(key, value, evaluated annotation, raw annotation) for every attribute the class
     and its unmapped bases declare, in declaration order; plus the class directives."""
-    namespace = _class_namespace(cls)
+    namespace = class_namespace(cls)
     seen: dict[str, tuple[str, Any, Any, Any]] = {}
     for klass in reversed(cls.__mro__):
         if klass is object or klass in (_DeclarativeBody, DeclarativeBase, AsyncAttrs):
@@ -578,12 +447,12 @@ def _collect(cls: type) -> tuple[list[tuple[str, Any, Any, Any]], dict[str, Any]
         for name in names:
             if name.startswith("__") or name in ("registry", "metadata", "_fm_base"):
                 continue
-            raw_value = vars(klass).get(name, _UNRESOLVED)
+            raw_value = vars(klass).get(name, UNRESOLVED)
             value = raw_value
             if isinstance(raw_value, declared_attr):
                 value = raw_value.fn(cls)
             raw_annotation = annotations.get(name)
-            annotation = _evaluate(raw_annotation, namespace) if raw_annotation else None
+            annotation = evaluate(raw_annotation, namespace) if raw_annotation else None
             is_mapped_annotation = raw_annotation is not None and (
                 typing.get_origin(annotation) is Mapped
                 or (
@@ -591,7 +460,7 @@ def _collect(cls: type) -> tuple[list[tuple[str, Any, Any, Any]], dict[str, Any]
                     and raw_annotation.strip().startswith("Mapped[")
                 )
             )
-            if value is _UNRESOLVED and not is_mapped_annotation:
+            if value is UNRESOLVED and not is_mapped_annotation:
                 continue
             if not (
                 is_mapped_annotation
@@ -639,7 +508,7 @@ def _map_class(cls: type, reg: registry) -> Mapper:
     for key, value, annotation, raw in items:
         if isinstance(value, RelationshipProperty):
             rel = value.copy() if isinstance(value, _RelationshipSpec) else value
-            target, uselist = _relationship_target(annotation, raw)
+            target, uselist = relationship_target(annotation, raw)
             rel.annotation_target = target
             rel.annotation_uselist = uselist
             relationships[key] = rel
@@ -648,15 +517,15 @@ def _map_class(cls: type, reg: registry) -> Mapper:
                 value.name = key
             columns.append((key, value))
         elif isinstance(value, MappedColumn):
-            if annotation is _UNRESOLVED:
+            if annotation is UNRESOLVED:
                 raise exc.ArgumentError(
                     f"{owner}.{key}: can't evaluate the annotation {raw!r}; import the names "
                     "it uses in the module that defines the class"
                 )
             columns.append((key, value.column(key, annotation, reg.type_annotation_map, owner)))
         else:  # an annotation alone
-            if annotation is _UNRESOLVED:
-                target, uselist = _relationship_target(annotation, raw)
+            if annotation is UNRESOLVED:
+                target, uselist = relationship_target(annotation, raw)
                 raise exc.ArgumentError(
                     f"{owner}.{key}: can't evaluate the annotation {raw!r}; if it is a "
                     f"relationship, assign relationship() to it"
