@@ -282,7 +282,13 @@ class Session:
                 options = execution_options or {}
                 context, step = query_step(statement, params, options)
                 if context.one_statement:
-                    raw = self._execute_step(step, self._connection())
+                    conn = self._conn
+                    if conn is None:
+                        conn = self._connection()
+                    if step.read and self._defer_begin and (not conn.in_transaction()):
+                        raw = conn._execute_unbegun(step.statement, params)
+                    else:
+                        raw = conn.execute(step.statement, params)
                     return one_statement_result(self._core, context, statement, options, raw)
                 plan = query_plan(self._core, statement, params, options)
                 result: Result = self._run(plan)

@@ -305,7 +305,13 @@ class AsyncSession:
                 options = execution_options or {}
                 context, step = query_step(statement, params, options)
                 if context.one_statement:  # the common case, without a plan to run
-                    raw = await self._execute_step(step, await self._connection())
+                    conn = self._conn
+                    if conn is None:
+                        conn = await self._connection()
+                    if step.read and self._defer_begin and not conn.in_transaction():
+                        raw = await conn._execute_unbegun(step.statement, params)
+                    else:
+                        raw = await conn.execute(step.statement, params)
                     return one_statement_result(self._core, context, statement, options, raw)
                 plan = query_plan(self._core, statement, params, options)
                 result: Result = await self._run(plan)
