@@ -422,7 +422,7 @@ async def _load_async(obj: Any, key: str) -> Any:
     core = state.session
     if state.key is None or core is None or core.async_front is None:
         return getattr(obj, key)  # a default, a sync load, or the error that explains
-    await core.async_front._load_attribute_async(state, key)
+    await core.async_front._load_attribute(state, key)
     return d[key]
 
 

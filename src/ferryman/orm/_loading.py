@@ -367,26 +367,44 @@ def _selectin_one_to_many(
     reverse = rel.reverse
     reverse_key = reverse.key if reverse is not None and not reverse.uselist else None
     child_key = child_keys[0]
-    size = _chunk_size(core, target_columns)
+    rows = yield from _load_by_keys(
+        core, rel.mapper, target_columns, values, sub_options, rel.order_by, populate
+    )
+    append = list.append
+    for (child,) in rows:
+        cd = child.__dict__
+        value = cd.get(child_key) if single else tuple(cd.get(k) for k in child_keys)
+        for parent in by_value.get(value, ()):
+            if uselist:
+                append(parent.__dict__[key], child)
+            else:
+                parent.__dict__[key] = child
+            if reverse_key is not None and reverse_key not in cd:
+                cd[reverse_key] = parent  # the child's side, known from the row
+
+
+def _load_by_keys(
+    core: Any,
+    mapper: Any,
+    columns: list[Any],
+    values: list[Any],
+    sub_options: tuple[Any, ...],
+    order_by: list[Any],
+    populate: bool,
+) -> Plan:
+    """Load the objects of ``mapper`` whose ``columns`` hold one of ``values`` (in as
+    few statements as the dialect allows); return their result rows."""
+    rows: list[Any] = []
+    size = _chunk_size(core, columns)
     for i in range(0, len(values), size):
-        chunk = values[i : i + size]
-        stmt = select(rel.mapper.class_).where(_in_criteria(target_columns, chunk, core))
+        stmt = select(mapper.class_).where(_in_criteria(columns, values[i : i + size], core))
         if sub_options:
             stmt = stmt.options(*sub_options)
-        if rel.order_by:
-            stmt = stmt.order_by(*rel.order_by)
+        if order_by:
+            stmt = stmt.order_by(*order_by)
         result = yield from query_plan(core, stmt, None, {"populate_existing": populate})
-        append = list.append
-        for (child,) in result._core.rows:
-            cd = child.__dict__
-            value = cd.get(child_key) if single else tuple(cd.get(k) for k in child_keys)
-            for parent in by_value.get(value, ()):
-                if uselist:
-                    append(parent.__dict__[key], child)
-                else:
-                    parent.__dict__[key] = child
-                if reverse_key is not None and reverse_key not in cd:
-                    cd[reverse_key] = parent  # the child's side, known from the row
+        rows.extend(result._core.rows)
+    return rows
 
 
 def _selectin_many_to_one(
@@ -398,15 +416,9 @@ def _selectin_many_to_one(
         ident = rel.foreign_ident_of(parent.__dict__)
         if ident is not None and (populate or sub_options or ident not in imap):
             idents[ident] = None
-    values = list(idents)
-    pk = rel.mapper.primary_key
-    size = _chunk_size(core, pk)
-    for i in range(0, len(values), size):
-        chunk = values[i : i + size]
-        stmt = select(rel.mapper.class_).where(_in_criteria(pk, chunk, core))
-        if sub_options:
-            stmt = stmt.options(*sub_options)
-        yield from query_plan(core, stmt, None, {"populate_existing": populate})
+    yield from _load_by_keys(
+        core, rel.mapper, rel.mapper.primary_key, list(idents), sub_options, [], populate
+    )
     for parent in parents:
         d = parent.__dict__
         ident = rel.foreign_ident_of(d)

@@ -282,13 +282,8 @@ class Session:
                 options = execution_options or {}
                 context, step = query_step(statement, params, options)
                 if context.one_statement:
-                    conn = self._conn
-                    if conn is None:
-                        conn = self._connection()
-                    if step.read and self._defer_begin and (not conn.in_transaction()):
-                        raw = conn._execute_unbegun(step.statement, params)
-                    else:
-                        raw = conn.execute(step.statement, params)
+                    conn = self._conn if self._conn is not None else self._connection()
+                    raw = self._execute_step(step, conn)
                     return one_statement_result(self._core, context, statement, options, raw)
                 plan = query_plan(self._core, statement, params, options)
                 result: Result = self._run(plan)
@@ -355,18 +350,18 @@ class Session:
     def add(self, instance: Any, _warn: bool = True) -> None:
         """Put ``instance`` (and what its relationships reach) in the session; it is
         INSERTed at the next flush."""
-        self._check_closed_for_add()
+        self._check_owner()
         self._autobegin()
         self._core.add(instance)
 
     def add_all(self, instances: Any) -> None:
-        self._check_closed_for_add()
+        self._check_owner()
         self._autobegin()
         add = self._core.add
         for instance in instances:
             add(instance)
 
-    def _check_closed_for_add(self) -> None:
+    def _check_owner(self) -> None:
         if self._depth and self._owner != _current():
             raise exc.InvalidRequestError(
                 f"This {type(self).__name__} is in use by another task; a session belongs to one task at a time"
@@ -556,17 +551,12 @@ class Session:
                 setattr(target, rel.key, merged_one)
         return target
 
-    def _load_attribute_async(self, state: Any, key: str) -> None:
-        """``await obj.awaitable_attrs.key``: load one attribute now."""
-        with self._op():
-            self._check_usable()
-            self._run(load_attribute_plan(self._core, state, key))
-
     def _load_attribute(self, state: Any, key: str) -> None:
-        """A lazy load on attribute access (sync sessions only)."""
+        """Load one attribute now: a lazy load on attribute access in a sync session,
+        ``await obj.awaitable_attrs.key`` in an async one."""
         with self._op():
-            self._check_usable()
-            self._autoflush()
+            if self._ready_to_query():
+                self._autoflush()
             self._run(load_attribute_plan(self._core, state, key))
 
     def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

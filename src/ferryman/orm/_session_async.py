@@ -305,13 +305,8 @@ class AsyncSession:
                 options = execution_options or {}
                 context, step = query_step(statement, params, options)
                 if context.one_statement:  # the common case, without a plan to run
-                    conn = self._conn
-                    if conn is None:
-                        conn = await self._connection()
-                    if step.read and self._defer_begin and not conn.in_transaction():
-                        raw = await conn._execute_unbegun(step.statement, params)
-                    else:
-                        raw = await conn.execute(step.statement, params)
+                    conn = self._conn if self._conn is not None else await self._connection()
+                    raw = await self._execute_step(step, conn)
                     return one_statement_result(self._core, context, statement, options, raw)
                 plan = query_plan(self._core, statement, params, options)
                 result: Result = await self._run(plan)
@@ -399,18 +394,18 @@ class AsyncSession:
     def add(self, instance: Any, _warn: bool = True) -> None:
         """Put ``instance`` (and what its relationships reach) in the session; it is
         INSERTed at the next flush."""
-        self._check_closed_for_add()
+        self._check_owner()
         self._autobegin()
         self._core.add(instance)
 
     def add_all(self, instances: Any) -> None:
-        self._check_closed_for_add()
+        self._check_owner()
         self._autobegin()
         add = self._core.add
         for instance in instances:
             add(instance)
 
-    def _check_closed_for_add(self) -> None:
+    def _check_owner(self) -> None:
         if self._depth and self._owner != _current():
             raise exc.InvalidRequestError(
                 f"This {type(self).__name__} is in use by another task; a session belongs to "
@@ -608,20 +603,13 @@ class AsyncSession:
                 setattr(target, rel.key, merged_one)
         return target
 
-    async def _load_attribute_async(self, state: Any, key: str) -> None:
-        """``await obj.awaitable_attrs.key``: load one attribute now."""
+    async def _load_attribute(self, state: Any, key: str) -> None:
+        """Load one attribute now: a lazy load on attribute access in a sync session,
+        ``await obj.awaitable_attrs.key`` in an async one."""
         async with self._op():
-            self._check_usable()
+            if self._ready_to_query():
+                await self._autoflush()
             await self._run(load_attribute_plan(self._core, state, key))
-
-    def _load_attribute(self, state: Any, key: str) -> None:
-        """A lazy load on attribute access (sync sessions only)."""
-        if ASYNC:
-            raise exc.UnloadedAttributeError(key)
-        with self._op():
-            self._check_usable()
-            self._autoflush()
-            self._run(load_attribute_plan(self._core, state, key))
 
     if ASYNC:
 

@@ -89,12 +89,11 @@ class SessionCore:
         state = getattr(obj, "__dict__", {}).get("_fm_state")
         if type(state) is not InstanceState:
             state = instance_state(obj)
-        if state.status == TRANSIENT and state.session is None and not state.deleted:
-            state.status = PENDING  # the common case: TRANSITIONS[(TRANSIENT, "add")]
+        if state.status == TRANSIENT:  # the common case (no session, no row yet)
+            state.status = PENDING  # TRANSITIONS[(TRANSIENT, "add")]
             state.session = self
             self.new[id(state)] = state
-            if state.mapper.relationships:
-                self._cascade_from(state)
+            self._cascade_from(state)
             return
         if state.session is not None and state.session is not self:
             raise exc.InvalidRequestError(
@@ -105,11 +104,7 @@ class SessionCore:
             raise exc.InvalidRequestError(
                 f"{state.describe()} was deleted; it can't be added again (make a new object)"
             )
-        if state.status == TRANSIENT:
-            state.status = PENDING  # TRANSITIONS[(TRANSIENT, "add")]
-            state.session = self
-            self.new[id(state)] = state
-        elif state.status == DETACHED:
+        if state.status == DETACHED:
             existing = self.identity_get(state.mapper, state.key)
             if existing is not None and existing is not obj:
                 raise exc.InvalidRequestError(
@@ -121,8 +116,6 @@ class SessionCore:
             self.identity_map_for(state.mapper)[state.key] = obj
             if state.modified:
                 self.dirty_states.add(state)
-        elif state.status == PERSISTENT and id(state) in self.deleted:
-            pass  # already in the session
         self._cascade_from(state)
 
     def cascade_add(self, obj: Any) -> None:
