@@ -55,6 +55,8 @@ def _expect(kinds: tuple[type, ...] | type, what: str, exact: type | None = None
             raise TypeError(f"expected {what}, got {type(value).__name__}")
         return value
 
+    # Values of this exact type pass unchanged: callers may skip the call for them.
+    check.passes = exact  # type: ignore[attr-defined]
     return check
 
 

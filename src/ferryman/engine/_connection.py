@@ -58,8 +58,7 @@ class Connection:
         self.engine = engine
         self.dialect: Dialect = engine.dialect
         self._echo = engine._echo
-        self._log = engine._echo.active()
-        self._log_rows = engine._echo if engine._echo.rows_active() else None
+        self._log, self._log_rows = engine._echo.modes()
         self._cache = engine._cache
         self._s = state or ConnState(engine._isolation_level, dict(engine._options))
         self._driver: Any = None
@@ -238,11 +237,11 @@ class Connection:
         ):
             keys = compiled.result_keys
             ready = False
-        processors = compiled.result_processors if compiled is not None else None
+        process = compiled.process_rows if compiled is not None else None
         if compiled is not None and compiled.primary_key:
             return _with_primary_key(compiled, rows, rowcount)
-        if processors is not None and keys is not None:
-            return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, False, processors)
+        if process is not None and keys is not None:
+            return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, False, process)
         return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, ready)
 
     def stream(
@@ -287,9 +286,9 @@ class Connection:
             self._s.dirty = True
             raise
         guarded = _GuardedStream(self, raw, prepared)
-        processors = prepared.compiled.result_processors if prepared.compiled else None
-        ready = self._driver.rows_ready and processors is None
-        result = Result(raw.keys, (), guarded, -1, None, self._log_rows, ready, processors)
+        process = prepared.compiled.process_rows if prepared.compiled else None
+        ready = self._driver.rows_ready and process is None
+        result = Result(raw.keys, (), guarded, -1, None, self._log_rows, ready, process)
         if options.get("yield_per"):
             result.yield_per(options["yield_per"])
         return result

@@ -59,6 +59,13 @@ class Echo:
         if self.flag:
             _ensure_handler()
 
+    def modes(self) -> tuple[bool, Echo | None]:
+        """``(active(), self if rows_active() else None)``, in one logger check when
+        logging is off (DEBUG enabled implies INFO enabled)."""
+        if self.flag or logger.isEnabledFor(logging.INFO):
+            return True, (self if self.rows_active() else None)
+        return False, None
+
     def active(self) -> bool:
         return bool(self.flag) or logger.isEnabledFor(logging.INFO)
 

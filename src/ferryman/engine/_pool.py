@@ -167,7 +167,12 @@ class QueuePool(Pool):
                         f"QueuePool limit of size {self._pool_size} overflow {self._max_overflow} reached, connection timed out, timeout {self._timeout:.2f}: all {self._limit} connections are checked out. Return connections sooner (use 'with engine.connect()' blocks), or raise pool_size, max_overflow or pool_timeout"
                     )
         try:
-            entry = self._create() if item is None else self._revive(item)
+            if item is None:
+                entry = self._create()
+            elif self._recycle < 0 and (not self._pre_ping):
+                entry = item
+            else:
+                entry = self._revive(item)
         except BaseException:
             if self._limit is not None:
                 queue.put(None)

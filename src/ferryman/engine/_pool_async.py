@@ -174,7 +174,12 @@ class AsyncAdaptedQueuePool(AsyncPool):
                         "raise pool_size, max_overflow or pool_timeout"
                     )
         try:
-            entry = await self._create() if item is None else await self._revive(item)
+            if item is None:
+                entry = await self._create()
+            elif self._recycle < 0 and not self._pre_ping:
+                entry = item  # nothing to check on the way out
+            else:
+                entry = await self._revive(item)
         except BaseException:
             if self._limit is not None:
                 queue.put(None)  # the slot is free again

@@ -64,12 +64,12 @@ class _Core:
         rowcount: int,
         lastrowid: int | None,
         echo: Echo | None,
-        processors: Sequence[Any] | None = None,
+        process: Callable[[Sequence[Any]], Sequence[Any]] | None = None,
     ) -> None:
         self.keys = keys
         self.inserted_primary_key: tuple[Any, ...] | None = None
-        self.process = _row_processor(processors) if processors else None
-        self.rows = [self.process(row) for row in rows] if self.process and rows else rows
+        self.process = process
+        self.rows = process(rows) if process is not None and rows else rows
         self.pos = 0
         self.stream = stream
         self.rowcount = rowcount
@@ -140,7 +140,7 @@ class _Core:
 
     def _processed(self, batch: Sequence[Any]) -> Sequence[Any]:
         process = self.process
-        return [process(row) for row in batch] if process is not None and batch else batch
+        return process(batch) if process is not None and batch else batch
 
     def soft_close(self) -> None:
         self.closed = True
@@ -152,21 +152,6 @@ class _Core:
     def hard_close(self) -> None:
         self.soft_close()
         self.hard_closed = True
-
-
-def _row_processor(processors: Sequence[Any]) -> Callable[[Any], list[Any]]:
-    """A function converting one raw row's values with the columns' result processors."""
-    steps = [(i, p) for i, p in enumerate(processors) if p is not None]
-
-    def process(raw: Any) -> list[Any]:
-        values = list(raw)
-        for i, step in steps:
-            value = values[i]
-            if value is not None:
-                values[i] = step(value)
-        return values
-
-    return process
 
 
 def _single(items: list[Any], one: bool, scalar: bool) -> Any:
@@ -367,9 +352,9 @@ class Result(_View):
         lastrowid: int | None = None,
         echo: Echo | None = None,
         ready: bool = False,
-        processors: Sequence[Any] | None = None,
+        process: Callable[[Sequence[Any]], Sequence[Any]] | None = None,
     ) -> None:
-        core = _Core(keys, rows, stream, rowcount, lastrowid, echo, processors)
+        core = _Core(keys, rows, stream, rowcount, lastrowid, echo, process)
         self._core = core
         self._make: Callable[[Any], Any] | None = None if ready else core.row_cls
         self._unique = None

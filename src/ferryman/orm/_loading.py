@@ -27,7 +27,15 @@ from ._plan import Execute, Plan, rows_of
 from ._query import EntityLoad, ORMStatement, QueryContext, compile_orm_select
 from ._state import PERSISTENT, InstanceState, instance_state
 
-__all__ = ["get_plan", "load_attribute_plan", "query_plan", "refresh_plan"]
+__all__ = [
+    "MISSING",
+    "get_plan",
+    "get_statement",
+    "identity_lookup",
+    "load_attribute_plan",
+    "query_plan",
+    "refresh_plan",
+]
 
 _IN_CHUNK = 500
 
@@ -517,31 +525,33 @@ def refresh_plan(core: Any, state: InstanceState, keys: list[str] | None) -> Pla
         yield from _relationship_plan(core, state, mapper.relationships[key])
 
 
-def get_plan(
-    core: Any,
-    mapper: Any,
-    ident: tuple[Any, ...],
-    options: tuple[Any, ...],
-    populate: bool,
-    with_for_update: Any,
-) -> Plan:
-    """``session.get()``: the identity map first, else a SELECT by primary key."""
+MISSING: Any = object()  # identity_lookup(): not answered by the identity map
+
+
+def identity_lookup(core: Any, mapper: Any, ident: tuple[Any, ...]) -> Any:
+    """``session.get()`` from the identity map: the object, None (deleted in this
+    session), or ``MISSING`` (a SELECT is needed: absent, or expired)."""
     if len(ident) != len(mapper.primary_key):
         raise exc.InvalidRequestError(
             f"{mapper.class_.__name__} has a {len(mapper.primary_key)}-column primary key; "
             f"get() was given {len(ident)} value(s): {ident!r}"
         )
-    key = ident[0] if len(ident) == 1 else ident
-    obj = core.identity_map_for(mapper).get(key)
-    if obj is not None and not populate and not with_for_update and not options:
-        state = obj.__dict__["_fm_state"]
-        if type(state) is not InstanceState:
-            return obj  # loaded, untouched since: neither deleted nor expired
-        if state.deleted:
-            return None
-        if not state.expired:
-            return obj
-    params = None
+    imap = core.identity.get(mapper)
+    obj = imap.get(ident[0] if len(ident) == 1 else ident) if imap else None
+    if obj is None:
+        return MISSING
+    state = obj.__dict__["_fm_state"]
+    if type(state) is not InstanceState:
+        return obj  # loaded, untouched since: neither deleted nor expired
+    if state.deleted:
+        return None
+    return MISSING if state.expired else obj
+
+
+def get_statement(
+    mapper: Any, ident: tuple[Any, ...], options: tuple[Any, ...], with_for_update: Any
+) -> tuple[Any, Any]:
+    """``session.get()``'s SELECT by primary key and its parameters."""
     if options or with_for_update:
         stmt = select(mapper.class_).where(
             *[c == v for c, v in zip(mapper.primary_key, ident, strict=True)]
@@ -552,15 +562,26 @@ def get_plan(
             stmt = stmt.with_for_update(
                 **(with_for_update if isinstance(with_for_update, dict) else {})
             )
-    else:
-        # One statement per class, its key values as parameters: nothing to build or
-        # traverse per call.
-        stmt = mapper._loaders.get("get")
-        if stmt is None:
-            stmt = mapper._loaders["get"] = select(mapper.class_).where(
-                *[c == bindparam(f"fm_pk_{i}") for i, c in enumerate(mapper.primary_key)]
-            )
-        params = {f"fm_pk_{i}": v for i, v in enumerate(ident)}
-    result = yield from query_plan(core, stmt, params, {"populate_existing": populate})
+        return stmt, None
+    # One statement per class, its key values as parameters: nothing to build or
+    # traverse per call.
+    stmt = mapper._loaders.get("get")
+    if stmt is None:
+        stmt = mapper._loaders["get"] = select(mapper.class_).where(
+            *[c == bindparam(f"fm_pk_{i}") for i, c in enumerate(mapper.primary_key)]
+        )
+    if len(ident) == 1:
+        return stmt, {"fm_pk_0": ident[0]}
+    return stmt, {f"fm_pk_{i}": v for i, v in enumerate(ident)}
+
+
+def get_plan(core: Any, mapper: Any, ident: tuple[Any, ...]) -> Plan:
+    """``session.get()`` as a plan (no options): the identity map first, else a SELECT
+    by primary key."""
+    obj = identity_lookup(core, mapper, ident)
+    if obj is not MISSING:
+        return obj
+    stmt, params = get_statement(mapper, ident, (), None)
+    result = yield from query_plan(core, stmt, params, {})
     rows = result._core.rows
     return rows[0][0] if rows else None

@@ -30,7 +30,10 @@ from .. import exc
 from ..engine._result import Result
 from ._flush import flush_plan, single_statement_flush
 from ._loading import (
+    MISSING,
     get_plan,
+    get_statement,
+    identity_lookup,
     load_attribute_plan,
     one_statement_result,
     query_plan,
@@ -218,7 +221,6 @@ class Session:
                     f"This {type(self).__name__} has no bind: make it with an engine, {type(self).__name__}(engine), or sessionmaker(engine)"
                 )
             conn = self.bind.connect()
-            conn.start()
             self._conn = conn
             self._core.dialect = conn.engine.dialect
             self._defer_begin = _can_defer_begin(conn)
@@ -279,15 +281,7 @@ class Session:
             if self._ready_to_query():
                 self._autoflush()
             if getattr(statement, "_entities", None) is not None:
-                options = execution_options or {}
-                context, step = query_step(statement, params, options)
-                if context.one_statement:
-                    conn = self._conn if self._conn is not None else self._connection()
-                    raw = self._execute_step(step, conn)
-                    return one_statement_result(self._core, context, statement, options, raw)
-                plan = query_plan(self._core, statement, params, options)
-                result: Result = self._run(plan)
-                return result
+                return self._execute_orm(statement, params, execution_options or {})
             conn = self._connection()
             if (
                 self._defer_begin
@@ -295,12 +289,22 @@ class Session:
                 and _is_read(statement)
                 and (not conn.in_transaction())
             ):
-                result = conn._execute_unbegun(statement, params)
+                result: Result = conn._execute_unbegun(statement, params)
             else:
                 result = conn.execute(statement, params, execution_options=execution_options)
             return result
         finally:
             self._leave()
+
+    def _execute_orm(self, statement: Any, params: Any, options: dict[str, Any]) -> Result:
+        """Run an ORM select (``select(Model)``, ``select(Model.column)``)."""
+        context, step = query_step(statement, params, options)
+        if context.one_statement:
+            conn = self._conn if self._conn is not None else self._connection()
+            raw = self._execute_step(step, conn)
+            return one_statement_result(self._core, context, statement, options, raw)
+        result: Result = self._run(query_plan(self._core, statement, params, options))
+        return result
 
     def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         result = self.execute(statement, params, **kwargs)
@@ -327,15 +331,16 @@ class Session:
         try:
             if self._ready_to_query():
                 self._autoflush()
-            plan = get_plan(
-                self._core,
-                mapper,
-                _ident_tuple(mapper, ident),
-                tuple(options),
-                populate_existing,
-                with_for_update,
-            )
-            return self._run(plan)
+            key = _ident_tuple(mapper, ident)
+            if not options and (not populate_existing) and (not with_for_update):
+                obj = identity_lookup(self._core, mapper, key)
+                if obj is not MISSING:
+                    return obj
+            stmt, params = get_statement(mapper, key, tuple(options), with_for_update)
+            query_options = {"populate_existing": True} if populate_existing else {}
+            result = self._execute_orm(stmt, params, query_options)
+            rows = result._core.rows
+            return rows[0][0] if rows else None
         finally:
             self._leave()
 
@@ -459,7 +464,8 @@ class Session:
 
     def close(self) -> None:
         """Roll back what is open, give the connection back, and detach every object."""
-        with self._op():
+        self._enter()
+        try:
             conn = self._conn
             if conn is not None and self._owns_conn:
                 self._conn = None
@@ -468,6 +474,8 @@ class Session:
             self._begun = None
             self._failed = None
             self._core.close()
+        finally:
+            self._leave()
 
     def reset(self) -> None:
         self.close()
@@ -525,7 +533,7 @@ class Session:
             target = core.identity_get(mapper, ident)
             if target is None and load:
                 key = ident if isinstance(ident, tuple) else (ident,)
-                target = self._run(get_plan(core, mapper, key, (), False, None))
+                target = self._run(get_plan(core, mapper, key))
             if target is None and (not load):
                 raise exc.InvalidRequestError(
                     "merge(load=False) needs the object to be in the session already"

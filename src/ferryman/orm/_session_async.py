@@ -28,7 +28,10 @@ from .. import exc
 from ..engine._result import Result
 from ._flush import flush_plan, single_statement_flush
 from ._loading import (
+    MISSING,
     get_plan,
+    get_statement,
+    identity_lookup,
     load_attribute_plan,
     one_statement_result,
     query_plan,
@@ -239,7 +242,8 @@ class AsyncSession:
                     f"{type(self).__name__}(engine), or async_sessionmaker(engine)"
                 )
             conn = self.bind.connect()
-            await conn.start()
+            if ASYNC:
+                await conn.start()  # a sync engine's connect() has checked one out already
             self._conn = conn
             self._core.dialect = conn.engine.dialect
             self._defer_begin = _can_defer_begin(conn)
@@ -302,15 +306,7 @@ class AsyncSession:
             if self._ready_to_query():
                 await self._autoflush()
             if getattr(statement, "_entities", None) is not None:
-                options = execution_options or {}
-                context, step = query_step(statement, params, options)
-                if context.one_statement:  # the common case, without a plan to run
-                    conn = self._conn if self._conn is not None else await self._connection()
-                    raw = await self._execute_step(step, conn)
-                    return one_statement_result(self._core, context, statement, options, raw)
-                plan = query_plan(self._core, statement, params, options)
-                result: Result = await self._run(plan)
-                return result
+                return await self._execute_orm(statement, params, execution_options or {})
             conn = await self._connection()
             if (
                 self._defer_begin
@@ -318,12 +314,22 @@ class AsyncSession:
                 and _is_read(statement)
                 and not conn.in_transaction()
             ):
-                result = await conn._execute_unbegun(statement, params)
+                result: Result = await conn._execute_unbegun(statement, params)
             else:
                 result = await conn.execute(statement, params, execution_options=execution_options)
             return result
         finally:
             self._leave()
+
+    async def _execute_orm(self, statement: Any, params: Any, options: dict[str, Any]) -> Result:
+        """Run an ORM select (``select(Model)``, ``select(Model.column)``)."""
+        context, step = query_step(statement, params, options)
+        if context.one_statement:  # the common case, without a plan to run
+            conn = self._conn if self._conn is not None else await self._connection()
+            raw = await self._execute_step(step, conn)
+            return one_statement_result(self._core, context, statement, options, raw)
+        result: Result = await self._run(query_plan(self._core, statement, params, options))
+        return result
 
     async def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         result = await self.execute(statement, params, **kwargs)
@@ -350,15 +356,16 @@ class AsyncSession:
         try:
             if self._ready_to_query():
                 await self._autoflush()
-            plan = get_plan(
-                self._core,
-                mapper,
-                _ident_tuple(mapper, ident),
-                tuple(options),
-                populate_existing,
-                with_for_update,
-            )
-            return await self._run(plan)
+            key = _ident_tuple(mapper, ident)
+            if not options and not populate_existing and not with_for_update:
+                obj = identity_lookup(self._core, mapper, key)
+                if obj is not MISSING:
+                    return obj
+            stmt, params = get_statement(mapper, key, tuple(options), with_for_update)
+            query_options = {"populate_existing": True} if populate_existing else {}
+            result = await self._execute_orm(stmt, params, query_options)
+            rows = result._core.rows
+            return rows[0][0] if rows else None
         finally:
             self._leave()
 
@@ -510,7 +517,8 @@ class AsyncSession:
 
     async def close(self) -> None:
         """Roll back what is open, give the connection back, and detach every object."""
-        async with self._op():
+        self._enter()
+        try:
             conn = self._conn
             if conn is not None and self._owns_conn:
                 self._conn = None
@@ -519,6 +527,8 @@ class AsyncSession:
             self._begun = None
             self._failed = None
             self._core.close()
+        finally:
+            self._leave()
 
     async def reset(self) -> None:
         await self.close()
@@ -577,7 +587,7 @@ class AsyncSession:
             target = core.identity_get(mapper, ident)
             if target is None and load:
                 key = ident if isinstance(ident, tuple) else (ident,)
-                target = await self._run(get_plan(core, mapper, key, (), False, None))
+                target = await self._run(get_plan(core, mapper, key))
             if target is None and not load:
                 raise exc.InvalidRequestError(
                     "merge(load=False) needs the object to be in the session already"

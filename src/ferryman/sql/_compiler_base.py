@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .. import exc
@@ -131,6 +131,7 @@ class ExpressionCompiled:
         "_labels",
         "_params",
         "_parts",
+        "_passes",
         "_procs",
         "compile_time",
         "created_at",
@@ -138,6 +139,7 @@ class ExpressionCompiled:
         "paramstyle",
         "plan",
         "primary_key",
+        "process_rows",
         "result_keys",
         "result_processors",
         "sql",
@@ -168,9 +170,14 @@ class ExpressionCompiled:
         # Per placeholder: a bind processor (conversion and type check) or None, and
         # what the value is for (a column), for error messages.
         self._procs: list[Any] | None = None
+        # Per placeholder: the type whose values its processor returns unchanged (its
+        # ``passes`` attribute: a pure type check), so that they skip the call.
+        self._passes: list[Any] = []
         self._labels: list[str | None] = []
         # Per result column: a processor for the values read back (None: none needed).
         self.result_processors: list[Any] | None = None
+        # Converts a batch of result rows with them (see rows_processor).
+        self.process_rows: Callable[[Sequence[Any]], list[Any]] | None = None
 
     def values(self, binds: Sequence[BindParameter], params: Mapping[str, Any]) -> list[Any]:
         """The parameter values, in placeholder order."""
@@ -199,7 +206,7 @@ class ExpressionCompiled:
         procs: list[Any] = self._procs or []
         if len(values) == 1 and not self.expanding:  # the common single-value case
             proc, value = procs[0], values[0]
-            if proc is None or value is None:
+            if proc is None or value is None or type(value) is self._passes[0]:
                 return values
             try:
                 return [proc(value)]
@@ -208,8 +215,10 @@ class ExpressionCompiled:
         elif not self.expanding and len(procs) == len(values):
             try:  # no IN lists: one comprehension (the loop below explains a failure)
                 return [
-                    value if proc is None or value is None else proc(value)
-                    for proc, value in zip(procs, values, strict=True)
+                    value
+                    if proc is None or value is None or type(value) is passes
+                    else proc(value)
+                    for proc, passes, value in zip(procs, self._passes, values, strict=True)
                 ]
             except (TypeError, ValueError, OverflowError):
                 pass
@@ -358,11 +367,13 @@ class BaseCompiler:
             procs = [bind_processor(t) if t is not None else None for t in self._types]
             if any(procs):
                 compiled._procs = procs
+                compiled._passes = [getattr(p, "passes", None) for p in procs]
                 compiled._labels = self._labels
         if result_processor is not None and self._result_types:
             results = [result_processor(t) if t is not None else None for t in self._result_types]
             if any(results):
                 compiled.result_processors = results
+                compiled.process_rows = rows_processor(results)
 
     def process(self, element: Any, **kw: Any) -> str:
         return element._compiler_dispatch(self, **kw)  # type: ignore[no-any-return]
@@ -646,3 +657,29 @@ class BaseCompiler:
             return function.name.upper()
         args = ", ".join(self.process(arg, **kw) for arg in function.args)
         return f"{function.name}({args})"
+
+
+def rows_processor(processors: Sequence[Any]) -> Callable[[Sequence[Any]], list[Any]]:
+    """A function converting a batch of raw rows with the columns' result processors,
+    column by column: the rows are transposed (C-level ``zip``), each column that needs
+    it converted in one pass (a processor's ``column`` form when it has one: no Python
+    call per value), and transposed back."""
+    steps = [(i, column_step(p)) for i, p in enumerate(processors) if p is not None]
+
+    def process(rows: Sequence[Any]) -> list[Any]:
+        if not rows:
+            return list(rows)
+        columns: list[Any] = list(zip(*rows, strict=True))
+        for i, step in steps:
+            columns[i] = step(columns[i])
+        return list(zip(*columns, strict=True))
+
+    return process
+
+
+def column_step(processor: Callable[[Any], Any]) -> Callable[[Sequence[Any]], list[Any]]:
+    """``processor`` applied to a whole column (None stays None)."""
+    step: Callable[[Sequence[Any]], list[Any]] | None = getattr(processor, "column", None)
+    if step is not None:
+        return step
+    return lambda values: [None if v is None else processor(v) for v in values]

@@ -35,6 +35,7 @@ class Compiled:
     """
 
     result_processors: Any = None  # text() results are not converted
+    process_rows: Any = None
     primary_key: Any = None  # nor is a primary key asked back
 
     __slots__ = (

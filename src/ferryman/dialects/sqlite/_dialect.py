@@ -34,6 +34,10 @@ def _text_to(parse: Any) -> Any:
     def read(value: Any) -> Any:
         return parse(value) if isinstance(value, str) else value
 
+    def column(values: Any) -> list[Any]:  # a whole result column, no call per value
+        return [parse(v) if isinstance(v, str) else v for v in values]
+
+    read.column = column  # type: ignore[attr-defined]
     return read
 
 
