@@ -168,8 +168,10 @@ class AsyncConnection:
         first write, and for a unit of work that is a single statement, so that these
         cost one round trip instead of three (BEGIN, the statement, COMMIT/ROLLBACK)."""
         prepared = self._cache.prepare(statement, parameters)
-        if self._s.tx is None:
-            await self._ensure_ready_no_tx()
+        s = self._s
+        if s.tx is None:
+            if s.closed or self._driver is None:
+                await self._ensure_ready_no_tx()
             return await self._run(prepared, autobegin=False)
         return await self._run(prepared)
 

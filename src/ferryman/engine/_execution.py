@@ -79,9 +79,9 @@ class StatementCache:
         try:
             key = statement._cache_key
         except AttributeError:
-            if isinstance(statement, ClauseElement):
-                return self._prepare_expression(statement, parameters)
             raise exc.ObjectNotExecutableError(statement) from None
+        if key is None:  # the expression language (see ClauseElement._cache_key)
+            return self._prepare_expression(statement, parameters)
         cache = self._cache
         compiled = cache.get(key)
         fresh = compiled is None

@@ -64,12 +64,13 @@ def query_step(stmt: Any, params: Any, options: dict[str, Any]) -> tuple[QueryCo
     """The statement an ORM select runs (and its cached context)."""
     if options:
         _check_options(options)
-    key, binds = statement_key(stmt)
     state = stmt.__dict__
-    context = state.get("_orm_context")
-    if context is None:  # a statement run again (a cached one) skips the lookup
-        context = state["_orm_context"] = compile_orm_select(stmt, key, binds)
-    return context, Execute(ORMStatement(context, key, binds), params, not stmt._for_update)
+    compiled = state.get("_orm_compiled")
+    if compiled is None:  # a statement run again (a cached one) skips all this
+        key, binds = statement_key(stmt)
+        context = compile_orm_select(stmt, key, binds)
+        compiled = state["_orm_compiled"] = (context, ORMStatement(context, key, binds))
+    return compiled[0], Execute(compiled[1], params, not stmt._for_update)
 
 
 def one_statement_result(

@@ -48,10 +48,7 @@ __all__ = ["Session", "SessionTransaction", "sessionmaker"]
 ASYNC = False
 T = TypeVar("T")
 S = TypeVar("S")
-
-
-def _current() -> Any:
-    return threading.get_ident()
+_current = threading.get_ident
 
 
 class _Operation:
@@ -212,8 +209,10 @@ class Session:
             self._begun = "auto"
 
     def _connection(self) -> Any:
-        self._check_usable()
-        self._autobegin()
+        if self._failed is not None:
+            self._check_usable()
+        if self._begun is None:
+            self._autobegin()
         conn = self._conn
         if conn is None:
             if self.bind is None:
@@ -223,7 +222,8 @@ class Session:
             conn = self.bind.connect()
             self._conn = conn
             self._core.dialect = conn.engine.dialect
-            self._defer_begin = _can_defer_begin(conn)
+            level = conn._s.isolation_level
+            self._defer_begin = level is None or level in ("READ COMMITTED", "AUTOCOMMIT")
         return conn
 
     def connection(self, **kwargs: Any) -> Any:
@@ -249,7 +249,7 @@ class Session:
         of a single-statement commit, run without BEGIN (see ``_defer_begin``)."""
         if conn is None:
             conn = self._conn
-        if (step.read or self._single_write) and self._defer_begin and (not conn.in_transaction()):
+        if (step.read or self._single_write) and self._defer_begin:
             result: Result = conn._execute_unbegun(step.statement, step.params)
             return result
         result = conn.execute(step.statement, step.params)
@@ -260,7 +260,8 @@ class Session:
         autoflush has changes to write first."""
         if self._failed is not None:
             self._check_usable()
-        return self.autoflush and self._core.has_changes()
+        core = self._core
+        return self.autoflush and bool(core.new or core.deleted or core.dirty_states)
 
     def _autoflush(self) -> None:
         if self.autoflush and (not self._no_autoflush) and self._core.has_changes():
@@ -629,13 +630,6 @@ class _NoAutoflush:
 
     def __exit__(self, *exc_info: object) -> None:
         self._session._no_autoflush -= 1
-
-
-def _can_defer_begin(conn: Any) -> bool:
-    """BEGIN may wait for the first write at the default isolation level (not when
-    REPEATABLE READ / SERIALIZABLE asks for one snapshot across reads)."""
-    level = conn._s.isolation_level
-    return level is None or level in ("READ COMMITTED", "AUTOCOMMIT")
 
 
 def _is_read(statement: Any) -> bool:

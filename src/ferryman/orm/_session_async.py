@@ -49,10 +49,11 @@ T = TypeVar("T")
 S = TypeVar("S")
 
 
-def _current() -> Any:
-    if ASYNC:
-        return asyncio.current_task()
-    return threading.get_ident()
+# Who is running an operation: a task, or (sync sessions) a thread.
+if ASYNC:
+    _current: Callable[[], Any] = asyncio.current_task
+else:
+    _current = threading.get_ident
 
 
 class _Operation:
@@ -232,8 +233,10 @@ class AsyncSession:
             self._begun = "auto"
 
     async def _connection(self) -> Any:
-        self._check_usable()
-        self._autobegin()
+        if self._failed is not None:
+            self._check_usable()
+        if self._begun is None:
+            self._autobegin()
         conn = self._conn
         if conn is None:
             if self.bind is None:
@@ -246,7 +249,10 @@ class AsyncSession:
                 await conn.start()  # a sync engine's connect() has checked one out already
             self._conn = conn
             self._core.dialect = conn.engine.dialect
-            self._defer_begin = _can_defer_begin(conn)
+            # BEGIN may wait for the first write at the default isolation level (not when
+            # REPEATABLE READ / SERIALIZABLE asks for one snapshot across reads).
+            level = conn._s.isolation_level
+            self._defer_begin = level is None or level in ("READ COMMITTED", "AUTOCOMMIT")
         return conn
 
     async def connection(self, **kwargs: Any) -> Any:
@@ -272,7 +278,8 @@ class AsyncSession:
         of a single-statement commit, run without BEGIN (see ``_defer_begin``)."""
         if conn is None:
             conn = self._conn
-        if (step.read or self._single_write) and self._defer_begin and not conn.in_transaction():
+        if (step.read or self._single_write) and self._defer_begin:
+            # inside a transaction already open, this runs in it
             result: Result = await conn._execute_unbegun(step.statement, step.params)
             return result
         result = await conn.execute(step.statement, step.params)
@@ -283,7 +290,8 @@ class AsyncSession:
         autoflush has changes to write first."""
         if self._failed is not None:
             self._check_usable()
-        return self.autoflush and self._core.has_changes()
+        core = self._core  # core.has_changes(), inline: this runs before every query
+        return self.autoflush and bool(core.new or core.deleted or core.dirty_states)
 
     async def _autoflush(self) -> None:
         if self.autoflush and not self._no_autoflush and self._core.has_changes():
@@ -723,13 +731,6 @@ class _NoAutoflush:
 
     def __exit__(self, *exc_info: object) -> None:
         self._session._no_autoflush -= 1
-
-
-def _can_defer_begin(conn: Any) -> bool:
-    """BEGIN may wait for the first write at the default isolation level (not when
-    REPEATABLE READ / SERIALIZABLE asks for one snapshot across reads)."""
-    level = conn._s.isolation_level
-    return level is None or level in ("READ COMMITTED", "AUTOCOMMIT")
 
 
 def _is_read(statement: Any) -> bool:

@@ -57,6 +57,8 @@ class ClauseElement:
     __slots__ = ()
     __visit_name__ = "clause"
     _uses_parameter_names = False  # INSERT / UPDATE: parameter names shape the SQL
+    # text() has a cache key of its own; expressions are keyed by structure (``_key``).
+    _cache_key: Any = None
 
     def _key(self, binds: list[BindParameter]) -> Any:
         raise exc.ArgumentError(f"{type(self).__name__} cannot be part of a statement")

@@ -169,7 +169,7 @@ class Select(ClauseElement):
         new.__dict__.update(self.__dict__)
         new.__dict__.update(changes)
         new.__dict__.pop("_memo", None)  # the copy has its own structure and binds
-        new.__dict__.pop("_orm_context", None)
+        new.__dict__.pop("_orm_compiled", None)
         return new
 
     def where(self, *conditions: Any) -> Select:
