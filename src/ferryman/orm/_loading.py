@@ -73,13 +73,12 @@ def query_step(stmt: Any, params: Any, options: dict[str, Any]) -> tuple[QueryCo
     return compiled[0], Execute(compiled[1], params, not stmt._for_update)
 
 
-def one_statement_result(
+def one_statement_rows(
     core: Any, context: QueryContext, stmt: Any, options: dict[str, Any], result: Any
-) -> Result:
-    """The result of an ORM select that needs no second query (``context.one_statement``):
-    what ``query_plan`` returns, without running a plan."""
-    rows, _ = build_rows(context, rows_of(result), core, _populate(stmt, options))
-    return orm_result(context, rows)
+) -> list[Any]:
+    """The rows of an ORM select that needs no second query (``context.one_statement``):
+    what ``query_plan``'s result holds, without running a plan."""
+    return build_rows(context, result._core.rows, core, _populate(stmt, options))[0]
 
 
 def _populate(stmt: Any, options: dict[str, Any]) -> bool:

@@ -33,12 +33,14 @@ from ._loading import (
     get_statement,
     identity_lookup,
     load_attribute_plan,
-    one_statement_result,
+    one_statement_rows,
+    orm_result,
     query_plan,
     query_step,
     refresh_plan,
 )
 from ._plan import Execute, run_plan_async
+from ._query import QueryContext
 from ._session_core import IdentityMap, SessionCore
 from ._state import DELETED, DETACHED, PENDING, PERSISTENT, TRANSIENT, instance_state
 
@@ -314,7 +316,9 @@ class AsyncSession:
             if self._ready_to_query():
                 await self._autoflush()
             if getattr(statement, "_entities", None) is not None:
-                return await self._execute_orm(statement, params, execution_options or {})
+                options = execution_options or {}
+                context, rows = await self._orm_rows(statement, params, options)
+                return orm_result(context, rows)
             conn = await self._connection()
             if (
                 self._defer_begin
@@ -329,15 +333,18 @@ class AsyncSession:
         finally:
             self._leave()
 
-    async def _execute_orm(self, statement: Any, params: Any, options: dict[str, Any]) -> Result:
-        """Run an ORM select (``select(Model)``, ``select(Model.column)``)."""
+    async def _orm_rows(
+        self, statement: Any, params: Any, options: dict[str, Any]
+    ) -> tuple[QueryContext, list[Any]]:
+        """Run an ORM select (``select(Model)``, ``select(Model.column)``): its context
+        and result rows (tuples of objects and values)."""
         context, step = query_step(statement, params, options)
         if context.one_statement:  # the common case, without a plan to run
             conn = self._conn if self._conn is not None else await self._connection()
             raw = await self._execute_step(step, conn)
-            return one_statement_result(self._core, context, statement, options, raw)
-        result: Result = await self._run(query_plan(self._core, statement, params, options))
-        return result
+            return context, one_statement_rows(self._core, context, statement, options, raw)
+        result = await self._run(query_plan(self._core, statement, params, options))
+        return context, result._core.rows
 
     async def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         result = await self.execute(statement, params, **kwargs)
@@ -359,20 +366,23 @@ class AsyncSession:
     ) -> Any:
         """The object with this primary key: from the identity map if it is there,
         else loaded (``None`` if there is no such row)."""
-        mapper = _mapper_of(entity)
+        mapper = getattr(entity, "__mapper__", None)
+        if mapper is None:
+            mapper = _mapper_of(entity)  # raises the error
         self._enter()
         try:
             if self._ready_to_query():
                 await self._autoflush()
-            key = _ident_tuple(mapper, ident)
+            key = (
+                _ident_tuple(mapper, ident) if isinstance(ident, (tuple, list, dict)) else (ident,)
+            )
             if not options and not populate_existing and not with_for_update:
                 obj = identity_lookup(self._core, mapper, key)
                 if obj is not MISSING:
                     return obj
             stmt, params = get_statement(mapper, key, tuple(options), with_for_update)
             query_options = {"populate_existing": True} if populate_existing else {}
-            result = await self._execute_orm(stmt, params, query_options)
-            rows = result._core.rows
+            rows = (await self._orm_rows(stmt, params, query_options))[1]
             return rows[0][0] if rows else None
         finally:
             self._leave()
