@@ -152,7 +152,7 @@ class StatementCache:
                     "A statement with an IN list can't run as an executemany; "
                     "execute it once per parameter set"
                 )
-            rows = [compiled.values(binds, p) for p in parameters]
+            rows = compiled.many_values(binds, parameters)
             return Prepared((compiled, fresh, compiled.sql, rows, True, rows))
         in_order = getattr(statement, "_values_in_order", None)
         if in_order is not None and len(in_order) == len(compiled.plan) and not first:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar
 
 from .. import exc
 from ..sql._elements import ColumnOperators
-from ._state import NO_VALUE, InstanceState, instance_state
+from ._state import NO_VALUE, InstanceState, Loaded, instance_state
 
 __all__ = [
     "ColumnAttribute",
@@ -141,9 +141,18 @@ class ColumnAttribute(QueryableAttribute[_T]):
         key = self.key
         state = d.get("_fm_state")
         if type(state) is not InstanceState:
-            state = instance_state(obj)
+            state = state.upgrade(obj) if type(state) is Loaded else instance_state(obj)
         if state.key is not None:
-            _note_change(state, key, d.get(key, NO_VALUE))
+            # _note_change(state, key, old), inline: this is every attribute change
+            committed = state.committed
+            if committed is None:
+                committed = state.committed = {}
+            if key not in committed:
+                committed[key] = d.get(key, NO_VALUE)
+            if not state.modified:
+                state.modified = True
+                if state.session is not None:
+                    state.session.dirty_states.add(state)
             if state.expired:
                 state.expired.discard(key)
         d[key] = value

@@ -152,9 +152,11 @@ def _flush(core: Any, undo: Undo) -> Plan:
     updated: list[InstanceState] = []
     expire_after: list[tuple[InstanceState, list[str]]] = []
     for mapper in order:
-        related = bool(mapper.relationships)  # nothing to copy between objects without
+        # the relationships whose foreign keys the flush copies (none: nothing to do)
+        to_one = any(r.direction == "MANYTOONE" for r in mapper.relationships.values())
+        to_many = [r.key for r in mapper.relationships.values() if r.direction == "ONETOMANY"]
         mine_new = [s for s in new if s.mapper is mapper] if len(order) > 1 else new
-        if related:
+        if to_one:
             for state in mine_new:
                 _sync_many_to_one(state, undo)
         mine_dirty = [
@@ -162,7 +164,7 @@ def _flush(core: Any, undo: Undo) -> Plan:
             for s in core.dirty_states
             if s.mapper is mapper and id(s) not in to_delete and s.status == PERSISTENT
         ]
-        if related:
+        if to_one:
             for state in mine_dirty:
                 _sync_many_to_one(state, undo)
         if mine_new:
@@ -171,9 +173,13 @@ def _flush(core: Any, undo: Undo) -> Plan:
         if mine_dirty:
             changed = yield from update_rows(core, mapper, mine_dirty, undo, expire_after)
             updated.extend(changed)
-        if related:
+        if to_many:
             for state in mine_new + mine_dirty:
-                _sync_one_to_many(core, state, undo, to_delete)
+                d = state.obj.__dict__
+                for key in to_many:
+                    if key in d:  # a collection loaded or set (else nothing to sync)
+                        _sync_one_to_many(core, state, undo, to_delete)
+                        break
     for mapper in reversed(order):
         states = [s for s in to_delete.values() if s.mapper is mapper and s.key is not None]
         if states:

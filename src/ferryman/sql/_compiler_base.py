@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from .. import exc
@@ -129,6 +130,7 @@ class ExpressionCompiled:
     __slots__ = (
         "_defaults",
         "_labels",
+        "_many_getter",
         "_params",
         "_parts",
         "_passes",
@@ -173,6 +175,7 @@ class ExpressionCompiled:
         # Per placeholder: the type whose values its processor returns unchanged (its
         # ``passes`` attribute: a pure type check), so that they skip the call.
         self._passes: list[Any] = []
+        self._many_getter: Any = None  # see many_values
         self._labels: list[str | None] = []
         # Per result column: a processor for the values read back (None: none needed).
         self.result_processors: list[Any] | None = None
@@ -201,6 +204,39 @@ class ExpressionCompiled:
         if self._procs is not None:
             return self._process(out)
         return out
+
+    def many_values(
+        self, binds: Sequence[BindParameter], seq: Sequence[Mapping[str, Any]]
+    ) -> list[Any]:
+        """The parameter values of an executemany, one sequence per parameter set. When
+        every set names every placeholder (the usual case), the values are picked with
+        one C-level ``itemgetter`` call per set and converted column by column, with
+        no Python call per set; otherwise (a statement's own values, defaults, bad
+        values) each set goes through ``values()``, which explains errors."""
+        getter = self._many_getter
+        if getter is None:
+            names = [name for _, name, _ in self.plan]
+            if len(names) == 1:
+                only = names[0]
+                getter = self._many_getter = lambda params: (params[only],)
+            else:
+                getter = self._many_getter = itemgetter(*names) if names else (lambda p: ())
+        try:
+            rows = list(map(getter, seq))
+        except (KeyError, TypeError):
+            return [self.values(binds, p) for p in seq]
+        if self._procs is None or not rows:
+            return rows
+        columns: list[Any] = list(zip(*rows, strict=True))
+        try:
+            for i, (proc, passes) in enumerate(zip(self._procs, self._passes, strict=True)):
+                if proc is not None:
+                    columns[i] = [
+                        v if v is None or type(v) is passes else proc(v) for v in columns[i]
+                    ]
+        except (TypeError, ValueError, OverflowError):
+            return [self.values(binds, p) for p in seq]  # raises, naming the value
+        return list(zip(*columns, strict=True))
 
     def _process(self, values: list[Any]) -> list[Any]:
         procs: list[Any] = self._procs or []
