@@ -76,7 +76,7 @@ def test_insert_per_object(engine: Any) -> None:
             session.add_all([Person(name="x", age=1) for _ in range(N)])
             session.commit()
 
-    assert _calls(run) / N <= 50
+    assert _calls(run) / N <= 42
 
 
 def test_load_per_object(engine: Any) -> None:
@@ -84,7 +84,7 @@ def test_load_per_object(engine: Any) -> None:
         with Session(engine) as session:
             assert len(session.scalars(select(Person)).all()) >= N
 
-    assert _calls(run) / N <= 12
+    assert _calls(run) / N <= 5
 
 
 def test_get_in_a_fresh_session(engine: Any) -> None:
@@ -93,7 +93,7 @@ def test_get_in_a_fresh_session(engine: Any) -> None:
             with Session(engine) as session:
                 session.get(Person, i)
 
-    assert _calls(run) / 50 <= 150
+    assert _calls(run) / 50 <= 118
 
 
 def test_change_and_commit_per_object(engine: Any) -> None:
@@ -103,7 +103,7 @@ def test_change_and_commit_per_object(engine: Any) -> None:
                 person.age += 1
             session.commit()
 
-    assert _calls(run) / N <= 60
+    assert _calls(run) / N <= 45
 
 
 def test_selectinload_per_parent(engine: Any) -> None:
@@ -112,4 +112,4 @@ def test_selectinload_per_parent(engine: Any) -> None:
             stmt = select(Person).options(selectinload(Person.pets)).limit(N)
             assert len(session.scalars(stmt).all()) == N
 
-    assert _calls(run) / N <= 36
+    assert _calls(run) / N <= 35

@@ -100,6 +100,8 @@ class SyncConnectionView(Connection):
         super().__init__(async_connection.engine.sync_engine, async_connection._s)
         self._set_entry(async_connection._s.entry)
 
+    _wraps = True
+
     def _wrap(self, driver: Any) -> Any:
         return BridgeDriver(driver, self._loop)
 

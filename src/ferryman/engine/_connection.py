@@ -63,12 +63,18 @@ class Connection:
         self._s = state or ConnState(engine._isolation_level, dict(engine._options))
         self._driver: Any = None
 
+    _wraps = False
+
     def _wrap(self, driver: Any) -> Any:
         return driver
 
     def _set_entry(self, entry: PoolEntry | None) -> None:
         self._s.entry = entry
-        self._driver = self._wrap(entry.dbapi_connection) if entry is not None else None
+        if entry is None:
+            self._driver = None
+        else:
+            driver = entry.dbapi_connection
+            self._driver = self._wrap(driver) if self._wraps else driver
 
     def _connect_entry(self) -> PoolEntry:
         return self.engine.pool.connect()

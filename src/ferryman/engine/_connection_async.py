@@ -69,12 +69,18 @@ class AsyncConnection:
 
     # -- checkout, reconnect, release: the only places that talk to the pool --
 
+    _wraps = False  # True where _wrap() is overridden (the run_sync bridge)
+
     def _wrap(self, driver: Any) -> Any:
         return driver
 
     def _set_entry(self, entry: PoolEntry | None) -> None:
         self._s.entry = entry
-        self._driver = self._wrap(entry.dbapi_connection) if entry is not None else None
+        if entry is None:
+            self._driver = None
+        else:
+            driver = entry.dbapi_connection
+            self._driver = self._wrap(driver) if self._wraps else driver
 
     async def _connect_entry(self) -> PoolEntry:
         return await self.engine.pool.connect()

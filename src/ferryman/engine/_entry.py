@@ -19,12 +19,12 @@ class PoolEntry:
     that lives as long as the connection.
     """
 
-    __slots__ = ("created_at", "dbapi_connection", "generation", "info", "returned_at")
+    __slots__ = ("created_at", "dbapi_connection", "generation", "info")
 
     def __init__(self, driver: Any, generation: int) -> None:
         self.dbapi_connection = driver
         self.generation = generation
-        self.created_at = self.returned_at = time.monotonic()
+        self.created_at = time.monotonic()
         self.info: dict[str, Any] = {}
 
     @property

@@ -191,7 +191,6 @@ class QueuePool(Pool):
                 and (self._pool_size == 0 or idle <= self._pool_size)
             )
         if keep:
-            entry.returned_at = time.monotonic()
             self._queue.put(entry)
             return
         if self._limit is not None:

@@ -696,21 +696,34 @@ class BaseCompiler:
 
 
 def rows_processor(processors: Sequence[Any]) -> Callable[[Sequence[Any]], list[Any]]:
-    """A function converting a batch of raw rows with the columns' result processors,
-    column by column: the rows are transposed (C-level ``zip``), each column that needs
-    it converted in one pass (a processor's ``column`` form when it has one: no Python
-    call per value), and transposed back."""
-    steps = [(i, column_step(p)) for i, p in enumerate(processors) if p is not None]
+    """A function converting a batch of raw rows with the columns' result processors.
+    A few rows are converted row by row; a batch column by column: the rows are
+    transposed (C-level ``zip``), each column that needs it converted in one pass (a
+    processor's ``column`` form when it has one: no Python call per value), and
+    transposed back."""
+    steps = [(i, p) for i, p in enumerate(processors) if p is not None]
+    column_steps = [(i, column_step(p)) for i, p in steps]
 
     def process(rows: Sequence[Any]) -> list[Any]:
-        if not rows:
-            return list(rows)
+        if len(rows) < _COLUMNWISE_ROWS:
+            out = []
+            for raw in rows:
+                values = list(raw)
+                for i, step in steps:
+                    value = values[i]
+                    if value is not None:
+                        values[i] = step(value)
+                out.append(values)
+            return out
         columns: list[Any] = list(zip(*rows, strict=True))
-        for i, step in steps:
-            columns[i] = step(columns[i])
+        for i, convert in column_steps:
+            columns[i] = convert(columns[i])
         return list(zip(*columns, strict=True))
 
     return process
+
+
+_COLUMNWISE_ROWS = 8  # below this, transposing costs more than it saves
 
 
 def column_step(processor: Callable[[Any], Any]) -> Callable[[Sequence[Any]], list[Any]]:
