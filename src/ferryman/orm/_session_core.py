@@ -93,7 +93,8 @@ class SessionCore:
             state.status = PENDING  # TRANSITIONS[(TRANSIENT, "add")]
             state.session = self
             self.new[id(state)] = state
-            self._cascade_from(state)
+            if state.mapper.relationships:
+                self._cascade_from(state)
             return
         if state.session is not None and state.session is not self:
             raise exc.InvalidRequestError(
@@ -141,7 +142,8 @@ class SessionCore:
     def cascade_pending(self) -> None:
         """Before a flush: whatever new and changed objects reach joins the session."""
         for state in [*self.new.values(), *self.dirty_states]:
-            self._cascade_from(state)
+            if state.mapper.relationships:
+                self._cascade_from(state)
 
     def delete(self, obj: Any) -> None:
         state = instance_state(obj)
