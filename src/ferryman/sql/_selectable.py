@@ -146,12 +146,13 @@ class Select(ClauseElement):
         # for the session, which loads objects from them; the SQL uses their tables
         # and columns (``__clause_element__()``).
         self._entities: tuple[Any, ...] | None = None
-        if all(isinstance(c, ColumnElement) for c in columns):
-            self._columns: tuple[Any, ...] = tuple(columns)
-        else:
-            if any(hasattr(c, "_orm_entity_key") for c in columns):
-                self._entities = tuple(columns)
-            self._columns = tuple(_column_entity(c) for c in columns)
+        self._columns: tuple[Any, ...] = tuple(columns)
+        for c in columns:  # a loop, not all(...): this runs for every query built
+            if not isinstance(c, ColumnElement):
+                if any(hasattr(c, "_orm_entity_key") for c in columns):
+                    self._entities = self._columns
+                self._columns = tuple([_column_entity(c) for c in columns])
+                break
         self._options: tuple[Any, ...] = ()
         self._execution_options: dict[str, Any] = {}
         self._where: tuple[ClauseElement, ...] = ()
@@ -174,8 +175,10 @@ class Select(ClauseElement):
 
     def where(self, *conditions: Any) -> Select:
         """Add conditions (joined with AND to those already there)."""
-        if not all(isinstance(c, ClauseElement) for c in conditions):
-            conditions = tuple(coerce(c) for c in conditions)
+        for c in conditions:  # a loop, not all(...): this runs for every query built
+            if not isinstance(c, ClauseElement):
+                conditions = tuple([coerce(c) for c in conditions])
+                break
         return self._copy(_where=self._where + conditions)
 
     filter = where
