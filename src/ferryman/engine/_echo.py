@@ -60,14 +60,12 @@ class Echo:
             _ensure_handler()
 
     def modes(self) -> tuple[bool, Echo | None]:
-        """``(active(), self if rows_active() else None)``, in one logger check when
-        logging is off (DEBUG enabled implies INFO enabled)."""
+        """Whether statements are logged, and the echo to log rows with (None when rows
+        are not logged): one logger check when logging is off (DEBUG enabled implies
+        INFO enabled)."""
         if self.flag or logger.isEnabledFor(logging.INFO):
             return True, (self if self.rows_active() else None)
         return False, None
-
-    def active(self) -> bool:
-        return bool(self.flag) or logger.isEnabledFor(logging.INFO)
 
     def rows_active(self) -> bool:
         return self.flag == "debug" or logger.isEnabledFor(logging.DEBUG)

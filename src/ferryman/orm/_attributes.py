@@ -143,16 +143,7 @@ class ColumnAttribute(QueryableAttribute[_T]):
         if type(state) is not InstanceState:
             state = state.upgrade(obj) if type(state) is Loaded else instance_state(obj)
         if state.key is not None:
-            # _note_change(state, key, old), inline: this is every attribute change
-            committed = state.committed
-            if committed is None:
-                committed = state.committed = {}
-            if key not in committed:
-                committed[key] = d.get(key, NO_VALUE)
-            if not state.modified:
-                state.modified = True
-                if state.session is not None:
-                    state.session.dirty_states.add(state)
+            _note_change(state, key, d.get(key, NO_VALUE))
             if state.expired:
                 state.expired.discard(key)
         d[key] = value

@@ -154,7 +154,7 @@ def _flush(core: Any, undo: Undo) -> Plan:
     for mapper in order:
         # the relationships whose foreign keys the flush copies (none: nothing to do)
         to_one = any(r.direction == "MANYTOONE" for r in mapper.relationships.values())
-        to_many = [r.key for r in mapper.relationships.values() if r.direction == "ONETOMANY"]
+        to_many = any(r.direction == "ONETOMANY" for r in mapper.relationships.values())
         mine_new = [s for s in new if s.mapper is mapper] if len(order) > 1 else new
         if to_one:
             for state in mine_new:
@@ -175,11 +175,7 @@ def _flush(core: Any, undo: Undo) -> Plan:
             updated.extend(changed)
         if to_many:
             for state in mine_new + mine_dirty:
-                d = state.obj.__dict__
-                for key in to_many:
-                    if key in d:  # a collection loaded or set (else nothing to sync)
-                        _sync_one_to_many(core, state, undo, to_delete)
-                        break
+                _sync_one_to_many(core, state, undo, to_delete)
     for mapper in reversed(order):
         states = [s for s in to_delete.values() if s.mapper is mapper and s.key is not None]
         if states:

@@ -570,8 +570,6 @@ def get_statement(
         stmt = mapper._loaders["get"] = select(mapper.class_).where(
             *[c == bindparam(f"fm_pk_{i}") for i, c in enumerate(mapper.primary_key)]
         )
-    if len(ident) == 1:
-        return stmt, {"fm_pk_0": ident[0]}
     return stmt, {f"fm_pk_{i}": v for i, v in enumerate(ident)}
 
 

@@ -292,8 +292,7 @@ class AsyncSession:
         autoflush has changes to write first."""
         if self._failed is not None:
             self._check_usable()
-        core = self._core  # core.has_changes(), inline: this runs before every query
-        return self.autoflush and bool(core.new or core.deleted or core.dirty_states)
+        return self.autoflush and self._core.has_changes()
 
     async def _autoflush(self) -> None:
         if self.autoflush and not self._no_autoflush and self._core.has_changes():
@@ -366,16 +365,12 @@ class AsyncSession:
     ) -> Any:
         """The object with this primary key: from the identity map if it is there,
         else loaded (``None`` if there is no such row)."""
-        mapper = getattr(entity, "__mapper__", None)
-        if mapper is None:
-            mapper = _mapper_of(entity)  # raises the error
+        mapper = _mapper_of(entity)
         self._enter()
         try:
             if self._ready_to_query():
                 await self._autoflush()
-            key = (
-                _ident_tuple(mapper, ident) if isinstance(ident, (tuple, list, dict)) else (ident,)
-            )
+            key = _ident_tuple(mapper, ident)
             if not options and not populate_existing and not with_for_update:
                 obj = identity_lookup(self._core, mapper, key)
                 if obj is not MISSING:

@@ -22,6 +22,7 @@ from typing import Any
 from .. import exc
 from ..dialects.postgresql._bulk import UnnestInsert, UnnestUpdate, unnest_ddl
 from ..sql import bindparam, delete, insert, update
+from ..sql._compiler_base import convert_column
 from ..sql._elements import BindParameter, ClauseElement
 from ._plan import Execute, Plan, rows_of
 from ._state import NO_VALUE, InstanceState
@@ -228,9 +229,8 @@ def _arrays(dialect: Any, table: Any, columns: list[Any], rows: list[list[Any]])
         values = [row[j] for row in rows]
         process = dialect.bind_processor(column.type)
         if process is not None:
-            passes = getattr(process, "passes", None)  # a pure type check: skip its type
             try:
-                values = [v if v is None or type(v) is passes else process(v) for v in values]
+                values = convert_column(process, values)
             except (TypeError, ValueError, OverflowError) as err:
                 raise exc.StatementError(
                     f"A value for column {table.name}.{column.name} can't be sent: {err}"

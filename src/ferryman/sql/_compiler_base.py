@@ -229,11 +229,9 @@ class ExpressionCompiled:
             return rows
         columns: list[Any] = list(zip(*rows, strict=True))
         try:
-            for i, (proc, passes) in enumerate(zip(self._procs, self._passes, strict=True)):
+            for i, proc in enumerate(self._procs):
                 if proc is not None:
-                    columns[i] = [
-                        v if v is None or type(v) is passes else proc(v) for v in columns[i]
-                    ]
+                    columns[i] = convert_column(proc, columns[i])
         except (TypeError, ValueError, OverflowError):
             return [self.values(binds, p) for p in seq]  # raises, naming the value
         return list(zip(*columns, strict=True))
@@ -702,7 +700,6 @@ def rows_processor(processors: Sequence[Any]) -> Callable[[Sequence[Any]], list[
     processor's ``column`` form when it has one: no Python call per value), and
     transposed back."""
     steps = [(i, p) for i, p in enumerate(processors) if p is not None]
-    column_steps = [(i, column_step(p)) for i, p in steps]
 
     def process(rows: Sequence[Any]) -> list[Any]:
         if len(rows) < _COLUMNWISE_ROWS:
@@ -716,8 +713,8 @@ def rows_processor(processors: Sequence[Any]) -> Callable[[Sequence[Any]], list[
                 out.append(values)
             return out
         columns: list[Any] = list(zip(*rows, strict=True))
-        for i, convert in column_steps:
-            columns[i] = convert(columns[i])
+        for i, step in steps:
+            columns[i] = convert_column(step, columns[i])
         return list(zip(*columns, strict=True))
 
     return process
@@ -726,9 +723,13 @@ def rows_processor(processors: Sequence[Any]) -> Callable[[Sequence[Any]], list[
 _COLUMNWISE_ROWS = 8  # below this, transposing costs more than it saves
 
 
-def column_step(processor: Callable[[Any], Any]) -> Callable[[Sequence[Any]], list[Any]]:
-    """``processor`` applied to a whole column (None stays None)."""
-    step: Callable[[Sequence[Any]], list[Any]] | None = getattr(processor, "column", None)
-    if step is not None:
-        return step
-    return lambda values: [None if v is None else processor(v) for v in values]
+def convert_column(processor: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
+    """``processor`` (a bind or result processor) applied to a column of values: None
+    stays None, a value of the type the processor ``passes`` unchanged (a pure type
+    check) skips the call, and a processor with a ``column`` form of its own (SQLite's
+    text readers) converts the whole column with no Python call per value."""
+    column: Callable[[Sequence[Any]], list[Any]] | None = getattr(processor, "column", None)
+    if column is not None:
+        return column(values)
+    passes = getattr(processor, "passes", None)
+    return [v if v is None or type(v) is passes else processor(v) for v in values]
