@@ -35,7 +35,9 @@ Theory of operation:
   as a failed cell with a numbered reason under it, never skipped silently.
 * The sqlite stack also counts function calls per object under ``cProfile``
   (deterministic, the number to watch for regressions) and measures memory
-  per loaded object with ``tracemalloc``.
+  per loaded object with ``tracemalloc``, and the peak while streaming users
+  1,000 at a time (``yield_per``) at two sizes, a tenth and all of them: flat
+  memory means the two peaks match.
 
 This script is not part of the package and nothing in ``src/`` imports it;
 SQLAlchemy and Tortoise ORM are bench-only dependencies (``pip install
@@ -114,11 +116,12 @@ class Sizes:
     parents: int  # W5: parents loaded, CHILDREN posts each
     queries: int  # W6: single-object queries from TASKS tasks
     memory: int  # objects loaded for the memory table
+    stream: int  # users streamed for the streaming-memory table (and a tenth of it)
 
 
-FULL = Sizes(10_000, 10_000, 1_000, 1_000, 1_000, 2_000, 100_000)
-QUICK = Sizes(500, 1_000, 100, 100, 50, 200, 5_000)
-WARMUP = Sizes(20, 0, 20, 20, 5, 40, 0)  # the untimed first run of each workload
+FULL = Sizes(10_000, 10_000, 1_000, 1_000, 1_000, 2_000, 100_000, 1_000_000)
+QUICK = Sizes(500, 1_000, 100, 100, 50, 200, 5_000, 20_000)
+WARMUP = Sizes(20, 0, 20, 20, 5, 40, 0, 0)  # the untimed first run of each workload
 
 
 async def _no_reset(conn: Any) -> None:
@@ -1045,6 +1048,48 @@ def memory_per_object(contenders: list[Any], admin: Admin, objects: int, rows: i
     return out
 
 
+STREAM_BATCH = 1_000  # yield_per / fetchmany size when streaming
+
+
+def stream_peaks(contenders: list[Any], admin: Admin, sizes: Sizes) -> list[Any]:
+    """Peak tracemalloc bytes while streaming a tenth of ``sizes.stream`` users and
+    all of them (the objects dropped as the loop goes): one pair per contender."""
+    present = admin.scalar(f"SELECT count(*) FROM {USERS}")
+    admin.add_users(user_values(sizes.stream - present, start=present + 1))
+    out = []
+    for contender in contenders:
+        peaks = []
+        try:
+            for count in (sizes.stream // 10, sizes.stream):
+                gc.collect()
+                tracemalloc.start()
+                try:
+                    base = tracemalloc.get_traced_memory()[0]
+                    _expect(_stream(contender, count), count, "users streamed")
+                    peaks.append(tracemalloc.get_traced_memory()[1] - base)
+                finally:
+                    tracemalloc.stop()
+            out.append(tuple(peaks))
+        except Exception as error:
+            out.append(Failure(f"{type(error).__name__}: {error}"[:300]))
+    return out
+
+
+def _stream(contender: Any, count: int) -> int:
+    seen = 0
+    if isinstance(contender, RawSqlite3):
+        cursor = contender.conn.execute(contender.select_all + " LIMIT ?", (count,))
+        while batch := cursor.fetchmany(STREAM_BATCH):
+            seen += len(batch)
+        return seen
+    user, select = contender.models.User, contender.lib.select
+    stmt = select(user).limit(count).execution_options(yield_per=STREAM_BATCH)
+    with contender.Session() as session:
+        for _ in session.scalars(stmt):
+            seen += 1
+    return seen
+
+
 # -- printing -----------------------------------------------------------------------------------
 
 
@@ -1197,7 +1242,28 @@ def sqlite_extras(
     memory = render(title, headers, rows, markdown)
     if notes.lines:
         memory += "\n" + "\n".join(notes.lines)
-    return [calls, memory]
+
+    notes = Notes()
+    peaks = stream_peaks(contenders, admin, sizes)
+    rows = []
+    for pick, count in enumerate((sizes.stream // 10, sizes.stream)):
+        cells = [f"{count:,} users, peak MB"]
+        for label, got in zip(labels, peaks, strict=True):
+            if isinstance(got, Failure):
+                report.failures += pick == 0
+                cells.append(notes.mark(got, label, "streaming") if pick == 0 else "-")
+            else:
+                cells.append(f"{got[pick] / 1e6:,.1f}")
+        a, b = peaks[ours], peaks[theirs]
+        fine = not isinstance(a, Failure) and not isinstance(b, Failure)
+        cells.append(ratio(float(a[pick]), float(b[pick])) if fine else "-")
+        rows.append(cells)
+    headers = ["tracemalloc", *labels, "SQLAlchemy/ferryman"]
+    title = f"sqlite: memory while streaming users, yield_per={STREAM_BATCH}"
+    streaming = render(title, headers, rows, markdown)
+    if notes.lines:
+        streaming += "\n" + "\n".join(notes.lines)
+    return [calls, memory, streaming]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -385,6 +385,76 @@ async def test_stream_objects(orm: Any, make_session: Any) -> None:
         assert len(names) == 250 and names[0] == "u000"
 
 
+async def _stream_users(session: Any, is_async: bool, stmt: Any, batch: int) -> Any:
+    """The objects of ``stmt`` read ``batch`` rows at a time: ``AsyncSession.stream()``,
+    or ``yield_per`` in a sync ``Session``."""
+    if is_async:
+        result = await session.stream_scalars(stmt.execution_options(yield_per=batch))
+        async for obj in result:
+            yield obj
+    else:
+        for obj in unwrap(session).scalars(stmt.execution_options(yield_per=batch)):
+            yield obj
+
+
+async def test_stream_keeps_only_the_objects_someone_holds(
+    orm: Any, make_session: Any, is_async: bool
+) -> None:
+    async with make_session() as session:
+        session.add_all([User(name=f"u{i:04}") for i in range(3000)])
+        await session.commit()
+    async with make_session() as session:
+        kept, seen, largest_map = [], 0, 0
+        async for user in _stream_users(session, is_async, select(User).order_by(User.id), 100):
+            seen += 1
+            largest_map = max(largest_map, len(session.identity_map))
+            if seen % 250 == 0:
+                kept.append(user)  # held by the caller: stays in the session
+            if seen % 1000 == 0:
+                user.fullname = f"changed {seen}"  # unflushed change: the session holds it
+                del user
+        assert seen == 3000
+        assert largest_map <= 3 * 100 + len(kept)  # a few batches at most, not 3,000
+        for user in kept:
+            assert user in session
+            assert await session.get(User, user.id) is user  # one object per identity
+        again = (await session.scalars(select(User).where(User.name == "u2999"))).one()
+        assert again.name == "u2999"
+        await session.commit()
+    async with make_session() as session:
+        changed = await session.scalars(
+            select(User.fullname).where(User.fullname.is_not(None)).order_by(User.id)
+        )
+        assert changed.all() == ["changed 1000", "changed 2000", "changed 3000"]
+
+
+async def test_yield_per_in_execute(orm: Any, make_session: Any, is_async: bool) -> None:
+    async with make_session() as session:
+        session.add_all([User(name=f"u{i:03}") for i in range(25)])
+        await session.commit()
+        stmt = select(User).order_by(User.name).execution_options(yield_per=10)
+        if is_async:
+            with pytest.raises(exc.InvalidRequestError, match=r"session\.stream\(stmt\)"):
+                await session.execute(stmt)
+            return
+        sync = unwrap(session)
+        sizes = [len(part) for part in sync.scalars(stmt).partitions()]
+        assert sizes == [10, 10, 5]
+        rows = sync.execute(
+            select(User.name, User).order_by(User.name), execution_options={"yield_per": 7}
+        ).all()
+        assert [name for name, _ in rows][:2] == ["u000", "u001"]
+        assert all(user.name == name for name, user in rows)
+
+
+async def test_stream_refuses_loads_it_cant_batch(orm: Any, make_session: Any, is_async: bool):
+    stmt = select(User).options(selectinload(User.addresses))
+    async with make_session() as session:
+        with pytest.raises(exc.InvalidRequestError, match="selectin loads"):
+            async for _ in _stream_users(session, is_async, stmt, 10):
+                pass
+
+
 async def test_sessionmakers(engine: Any, is_async: bool, orm: Any) -> None:
     if is_async:
         factory = async_sessionmaker(engine, expire_on_commit=False)

@@ -52,6 +52,7 @@ NAMES = {
     "AsyncGenerator": "Generator",
     "AsyncIterator": "Iterator",
     "AsyncMappingResult": "MappingResult",
+    "AsyncObjectStream": "ObjectStream",
     "AsyncNullPool": "NullPool",
     "AsyncAdaptedQueuePool": "QueuePool",
     "AsyncPool": "Pool",

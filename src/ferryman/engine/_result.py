@@ -115,6 +115,8 @@ class _Core:
             chunk = rows[pos : pos + size]
             self.pos = pos + len(chunk)
             if len(chunk) < size:
+                self.rows, self.pos = ((), 0)
+                del rows
                 more = stream.fetchmany(size - len(chunk)) if stream is not None else ()
                 more = self._processed(more)
                 if more:
@@ -131,6 +133,7 @@ class _Core:
     def refill(self) -> bool:
         """Load the stream's next batch into the buffer; False (and closed) when done."""
         stream = self.stream
+        self.rows, self.pos = ((), 0)
         batch = stream.fetchmany(self.yield_per or _STREAM_BATCH) if stream else None
         if not batch:
             self.soft_close()
@@ -305,13 +308,13 @@ class _View:
             return
         make, echo = (self._make, core.echo)
         while True:
-            rows, pos = (core.rows, core.pos)
-            if pos >= len(rows):
+            pos = core.pos
+            if pos >= len(core.rows):
                 if core.refill():
                     continue
                 return
             core.pos = pos + 1
-            raw = rows[pos]
+            raw = core.rows[pos]
             if echo is not None:
                 echo.debug("Row %r", tuple(raw))
             item = raw if make is None else make(raw)

@@ -115,6 +115,10 @@ class _Core:
             chunk = rows[pos : pos + size]
             self.pos = pos + len(chunk)
             if len(chunk) < size:
+                # The buffer is used up: let it go before the stream reads on (an ORM
+                # stream frees the objects nobody holds any more).
+                self.rows, self.pos = (), 0
+                del rows
                 more = await stream.fetchmany(size - len(chunk)) if stream is not None else ()
                 more = self._processed(more)
                 if more:
@@ -131,6 +135,7 @@ class _Core:
     async def refill(self) -> bool:
         """Load the stream's next batch into the buffer; False (and closed) when done."""
         stream = self.stream
+        self.rows, self.pos = (), 0  # the batch handed out goes before the next one comes
         batch = await stream.fetchmany(self.yield_per or _STREAM_BATCH) if stream else None
         if not batch:
             await self.soft_close()
@@ -307,13 +312,13 @@ class _View:
         # did not reach (it broke early) are still there for the next fetch.
         make, echo = self._make, core.echo
         while True:
-            rows, pos = core.rows, core.pos
-            if pos >= len(rows):
+            pos = core.pos
+            if pos >= len(core.rows):
                 if await core.refill():
                     continue
                 return
             core.pos = pos + 1
-            raw = rows[pos]
+            raw = core.rows[pos]
             if echo is not None:
                 echo.debug("Row %r", tuple(raw))
             item = raw if make is None else make(raw)

@@ -33,6 +33,7 @@ __all__ = [
     "get_statement",
     "identity_lookup",
     "load_attribute_plan",
+    "populate_existing",
     "query_plan",
     "refresh_plan",
 ]
@@ -53,7 +54,7 @@ def query_plan(core: Any, stmt: Any, params: Any, options: dict[str, Any]) -> Pl
     """Run an ORM select; return a buffered ``Result`` of objects (and columns)."""
     context, step = query_step(stmt, params, options)
     result = yield step
-    populate = _populate(stmt, options)
+    populate = populate_existing(stmt, options)
     rows, selectins = build_rows(context, rows_of(result), core, populate)
     for load, objects in selectins:
         yield from _selectin_loads(core, load, objects, populate)
@@ -78,10 +79,10 @@ def one_statement_rows(
 ) -> list[Any]:
     """The rows of an ORM select that needs no second query (``context.one_statement``):
     what ``query_plan``'s result holds, without running a plan."""
-    return build_rows(context, result._core.rows, core, _populate(stmt, options))[0]
+    return build_rows(context, result._core.rows, core, populate_existing(stmt, options))[0]
 
 
-def _populate(stmt: Any, options: dict[str, Any]) -> bool:
+def populate_existing(stmt: Any, options: dict[str, Any]) -> bool:
     return bool(
         options.get("populate_existing") or stmt._execution_options.get("populate_existing")
     )
@@ -98,7 +99,7 @@ def orm_result(context: QueryContext, rows: list[Any]) -> Result:
     return out
 
 
-_ORM_OPTIONS = frozenset({"populate_existing"})
+_ORM_OPTIONS = frozenset({"populate_existing", "yield_per"})
 
 
 def _check_options(options: dict[str, Any]) -> None:
@@ -106,7 +107,7 @@ def _check_options(options: dict[str, Any]) -> None:
     if unknown:
         raise exc.ArgumentError(
             f"Unknown execution option(s) {sorted(unknown)} for an ORM query; known: "
-            f"{sorted(_ORM_OPTIONS)} (stream with session.stream() instead of yield_per)"
+            f"{sorted(_ORM_OPTIONS)}"
         )
 
 

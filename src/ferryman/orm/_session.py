@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 from .. import exc
 from ..engine._result import Result
+from ..engine._result import Result
 from ._flush import flush_plan, single_statement_flush
 from ._loading import (
     MISSING,
@@ -37,6 +38,7 @@ from ._loading import (
     load_attribute_plan,
     one_statement_rows,
     orm_result,
+    populate_existing,
     query_plan,
     query_step,
     refresh_plan,
@@ -45,6 +47,7 @@ from ._plan import Execute, run_plan
 from ._query import QueryContext
 from ._session_core import IdentityMap, SessionCore
 from ._state import DELETED, DETACHED, PENDING, PERSISTENT, TRANSIENT, instance_state
+from ._streaming import ObjectStream, ObjectBatches, check_streamable
 
 __all__ = ["Session", "SessionTransaction", "sessionmaker"]
 ASYNC = False
@@ -284,6 +287,8 @@ class Session:
                 self._autoflush()
             if getattr(statement, "_entities", None) is not None:
                 options = execution_options or {}
+                if options.get("yield_per") or statement._execution_options.get("yield_per"):
+                    return self._stream_objects(statement, params, options)
                 context, rows = self._orm_rows(statement, params, options)
                 return orm_result(context, rows)
             conn = self._connection()
@@ -312,6 +317,21 @@ class Session:
             return (context, one_statement_rows(self._core, context, statement, options, raw))
         result = self._run(query_plan(self._core, statement, params, options))
         return (context, result._core.rows)
+
+    def _stream_objects(self, statement: Any, params: Any, options: dict[str, Any]) -> Result:
+        """An ORM select read batch by batch (``yield_per`` rows at a time) from a
+        server-side cursor; the session keeps only the objects someone still holds
+        (see ``_streaming``)."""
+        yield_per = options.get("yield_per") or statement._execution_options.get("yield_per")
+        context, step = query_step(statement, params, options)
+        check_streamable(context)
+        conn = self._connection()
+        inner = conn.stream(step.statement, params)
+        batches = ObjectBatches(context, self._core, populate_existing(statement, options))
+        result = Result(context.keys, (), ObjectStream(inner, batches))
+        if yield_per:
+            result.yield_per(yield_per)
+        return result
 
     def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         result = self.execute(statement, params, **kwargs)

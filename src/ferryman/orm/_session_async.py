@@ -26,6 +26,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from .. import exc
 from ..engine._result import Result
+from ..engine._result_async import AsyncResult
 from ._flush import flush_plan, single_statement_flush
 from ._loading import (
     MISSING,
@@ -35,6 +36,7 @@ from ._loading import (
     load_attribute_plan,
     one_statement_rows,
     orm_result,
+    populate_existing,
     query_plan,
     query_step,
     refresh_plan,
@@ -43,6 +45,7 @@ from ._plan import Execute, run_plan_async
 from ._query import QueryContext
 from ._session_core import IdentityMap, SessionCore
 from ._state import DELETED, DETACHED, PENDING, PERSISTENT, TRANSIENT, instance_state
+from ._streaming import AsyncObjectStream, ObjectBatches, check_streamable
 
 __all__ = ["AsyncSession", "AsyncSessionTransaction", "async_sessionmaker"]
 
@@ -316,6 +319,14 @@ class AsyncSession:
                 await self._autoflush()
             if getattr(statement, "_entities", None) is not None:
                 options = execution_options or {}
+                if options.get("yield_per") or statement._execution_options.get("yield_per"):
+                    if ASYNC:
+                        raise exc.InvalidRequestError(
+                            "AsyncSession.execute() buffers every row, so it doesn't take "
+                            "yield_per; stream the objects batch by batch with "
+                            "'await session.stream(stmt)' (or session.stream_scalars())"
+                        )
+                    return await self._stream_objects(statement, params, options)
                 context, rows = await self._orm_rows(statement, params, options)
                 return orm_result(context, rows)
             conn = await self._connection()
@@ -344,6 +355,23 @@ class AsyncSession:
             return context, one_statement_rows(self._core, context, statement, options, raw)
         result = await self._run(query_plan(self._core, statement, params, options))
         return context, result._core.rows
+
+    async def _stream_objects(
+        self, statement: Any, params: Any, options: dict[str, Any]
+    ) -> AsyncResult:
+        """An ORM select read batch by batch (``yield_per`` rows at a time) from a
+        server-side cursor; the session keeps only the objects someone still holds
+        (see ``_streaming``)."""
+        yield_per = options.get("yield_per") or statement._execution_options.get("yield_per")
+        context, step = query_step(statement, params, options)
+        check_streamable(context)
+        conn = await self._connection()
+        inner = await conn.stream(step.statement, params)
+        batches = ObjectBatches(context, self._core, populate_existing(statement, options))
+        result = AsyncResult(context.keys, (), AsyncObjectStream(inner, batches))
+        if yield_per:
+            result.yield_per(yield_per)
+        return result
 
     async def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         result = await self.execute(statement, params, **kwargs)
@@ -395,15 +423,14 @@ class AsyncSession:
         async def stream(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
             """Rows as they come (a server-side cursor on PostgreSQL); ORM entities are
             built batch by batch."""
-            from ._streaming import stream_orm
-
             async with self._op():
                 self._check_usable()
                 await self._autoflush()
-                conn = await self._connection()
                 if getattr(statement, "_entities", None) is None:
+                    conn = await self._connection()
                     return await conn.stream(statement, params, **kwargs)
-                return await stream_orm(self._core, conn, statement, params)
+                options = kwargs.get("execution_options") or {}
+                return await self._stream_objects(statement, params, options)
 
         async def stream_scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
             result = await self.stream(statement, params, **kwargs)
