@@ -29,7 +29,7 @@ Theory of operation:
 
 from __future__ import annotations
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from .. import exc
 from ..dialects._base import Dialect
 from ._echo import compile_note
@@ -147,18 +147,21 @@ class Connection:
                 return self._stream(prepared, execution_options)
         return self._run(prepared)
 
-    def _execute_unbegun(self, statement: Any, parameters: Any = None) -> Result:
+    def _execute_unbegun(
+        self, statement: Any, parameters: Any = None, rows_only: bool = False
+    ) -> Any:
         """Run a statement without beginning a transaction when none is open: the
         driver runs it on its own (autocommit). The ORM uses this for reads before the
         first write, and for a unit of work that is a single statement, so that these
-        cost one round trip instead of three (BEGIN, the statement, COMMIT/ROLLBACK)."""
+        cost one round trip instead of three (BEGIN, the statement, COMMIT/ROLLBACK).
+        ``rows_only``: return the converted rows, not a ``Result`` (see ``_run``)."""
         prepared = self._cache.prepare(statement, parameters)
         s = self._s
         if s.tx is None:
             if s.closed or self._driver is None:
                 self._ensure_ready_no_tx()
-            return self._run(prepared, autobegin=False)
-        return self._run(prepared)
+            return self._run(prepared, False, rows_only)
+        return self._run(prepared, True, rows_only)
 
     def exec_driver_sql(
         self,
@@ -210,7 +213,22 @@ class Connection:
             note = compile_note(prepared.fresh, compiled.compile_time, compiled.created_at)
         self._echo.statement(prepared.sql, note, prepared.user_params, prepared.many)
 
-    def _run(self, prepared: Prepared, autobegin: bool = True) -> Result:
+    @overload
+    def _run(
+        self, prepared: Prepared, autobegin: bool = ..., rows_only: Literal[False] = ...
+    ) -> Result: ...
+
+    @overload
+    def _run(self, prepared: Prepared, autobegin: bool, rows_only: Literal[True]) -> list[Any]: ...
+
+    @overload
+    def _run(self, prepared: Prepared, autobegin: bool, rows_only: bool) -> Result | list[Any]: ...
+
+    def _run(
+        self, prepared: Prepared, autobegin: bool = True, rows_only: bool = False
+    ) -> Result | list[Any]:
+        """Run a prepared statement: its ``Result``, or with ``rows_only`` (the ORM's
+        reads, which build their own result) the list of its converted rows."""
         s = self._s
         tx = s.tx
         if (
@@ -236,6 +254,10 @@ class Connection:
             s.dirty = True
             raise
         keys, rows, rowcount, lastrowid = raw
+        if rows_only:
+            process = compiled.process_rows if compiled is not None else None
+            converted: list[Any] = process(rows) if process is not None and rows else rows
+            return converted
         ready = driver.rows_ready
         if (
             compiled is not None

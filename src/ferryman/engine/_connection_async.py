@@ -26,7 +26,7 @@ Theory of operation:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .. import exc
 from ..dialects._base import Dialect
@@ -168,18 +168,21 @@ class AsyncConnection:
                 return await self._stream(prepared, execution_options)
         return await self._run(prepared)
 
-    async def _execute_unbegun(self, statement: Any, parameters: Any = None) -> Result:
+    async def _execute_unbegun(
+        self, statement: Any, parameters: Any = None, rows_only: bool = False
+    ) -> Any:
         """Run a statement without beginning a transaction when none is open: the
         driver runs it on its own (autocommit). The ORM uses this for reads before the
         first write, and for a unit of work that is a single statement, so that these
-        cost one round trip instead of three (BEGIN, the statement, COMMIT/ROLLBACK)."""
+        cost one round trip instead of three (BEGIN, the statement, COMMIT/ROLLBACK).
+        ``rows_only``: return the converted rows, not a ``Result`` (see ``_run``)."""
         prepared = self._cache.prepare(statement, parameters)
         s = self._s
         if s.tx is None:
             if s.closed or self._driver is None:
                 await self._ensure_ready_no_tx()
-            return await self._run(prepared, autobegin=False)
-        return await self._run(prepared)
+            return await self._run(prepared, False, rows_only)
+        return await self._run(prepared, True, rows_only)
 
     async def exec_driver_sql(
         self,
@@ -231,7 +234,23 @@ class AsyncConnection:
             note = compile_note(prepared.fresh, compiled.compile_time, compiled.created_at)
         self._echo.statement(prepared.sql, note, prepared.user_params, prepared.many)
 
-    async def _run(self, prepared: Prepared, autobegin: bool = True) -> Result:
+    @overload
+    async def _run(
+        self, prepared: Prepared, autobegin: bool = ..., rows_only: Literal[False] = ...
+    ) -> Result: ...
+    @overload
+    async def _run(
+        self, prepared: Prepared, autobegin: bool, rows_only: Literal[True]
+    ) -> list[Any]: ...
+    @overload
+    async def _run(
+        self, prepared: Prepared, autobegin: bool, rows_only: bool
+    ) -> Result | list[Any]: ...
+    async def _run(
+        self, prepared: Prepared, autobegin: bool = True, rows_only: bool = False
+    ) -> Result | list[Any]:
+        """Run a prepared statement: its ``Result``, or with ``rows_only`` (the ORM's
+        reads, which build their own result) the list of its converted rows."""
         s = self._s
         tx = s.tx
         if (
@@ -256,6 +275,10 @@ class AsyncConnection:
             s.dirty = True
             raise
         keys, rows, rowcount, lastrowid = raw
+        if rows_only:
+            process = compiled.process_rows if compiled is not None else None
+            converted: list[Any] = process(rows) if process is not None and rows else rows
+            return converted
         ready = driver.rows_ready
         if (
             compiled is not None

@@ -114,6 +114,16 @@ class StatementCache:
         """A statement of the expression language: its structure is the cache key
         (with the parameter names, for INSERT / UPDATE columns), its values come from
         its own binds and the parameters."""
+        if parameters is None and not statement._uses_parameter_names:
+            memo = getattr(statement, "_memo", None)
+            compiled = self._cache.get(memo[0]) if memo is not None else None
+            if compiled is not None and compiled._bind_only is not None:
+                # run before, and its values are its binds' (most selects): no checks
+                own = memo[1]  # type: ignore[index]
+                values = [own[i].value for i in compiled._bind_only]
+                if compiled._procs is not None:
+                    values = compiled._process(values)
+                return Prepared((compiled, False, compiled.sql, values, False, tuple(values)))
         many = isinstance(parameters, (list, tuple)) and bool(parameters)
         first = parameters[0] if many else parameters
         if first is None or (isinstance(parameters, (list, tuple)) and not parameters):
@@ -161,6 +171,10 @@ class StatementCache:
             values = compiled._process(list(in_order)) if compiled._procs else in_order
         else:
             values = compiled.values(binds, first)
+            if compiled._bind_only is None and not first and not names:
+                indexes = [index for index, _, _ in compiled.plan]
+                if None not in indexes and not compiled.expanding and not compiled._defaults:
+                    compiled._bind_only = tuple(indexes)
         sql = compiled.sql
         if compiled.expanding:
             sql, values = compiled.render(values)

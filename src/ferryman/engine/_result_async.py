@@ -476,6 +476,8 @@ class AsyncResult(_View):
         rows = self._take_buffered()
         if rows is not None:
             self._core.hard_closed = True
+            if len(rows) == 1:
+                return rows[0][0]
             return _single([row[0] for row in rows[:2]], True, True)
         return await self.scalars()._only(one=True, scalar=True)
 

@@ -173,6 +173,14 @@ for _name, _value in list(vars(ColumnOperators).items()):
         and (not _name.startswith("_") or _name.startswith("__"))
     ):
         setattr(ColumnAttribute, _name, _delegate(_name))
+# The comparisons, which every query's where() makes, call the column's operator
+# directly (no getattr, no argument packing).
+ColumnAttribute.__eq__ = lambda self, other: self.column == other  # type: ignore[method-assign]
+ColumnAttribute.__ne__ = lambda self, other: self.column != other  # type: ignore[method-assign]
+ColumnAttribute.__lt__ = lambda self, other: self.column < other  # type: ignore[method-assign]
+ColumnAttribute.__le__ = lambda self, other: self.column <= other  # type: ignore[method-assign]
+ColumnAttribute.__gt__ = lambda self, other: self.column > other  # type: ignore[method-assign]
+ColumnAttribute.__ge__ = lambda self, other: self.column >= other  # type: ignore[method-assign]
 for _name in ("label", "cast", "collate", "op"):
     if not hasattr(ColumnAttribute, _name) or _name == "op":
         setattr(ColumnAttribute, _name, _delegate(_name))

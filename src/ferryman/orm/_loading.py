@@ -75,11 +75,11 @@ def query_step(stmt: Any, params: Any, options: dict[str, Any]) -> tuple[QueryCo
 
 
 def one_statement_rows(
-    core: Any, context: QueryContext, stmt: Any, options: dict[str, Any], result: Any
+    core: Any, context: QueryContext, stmt: Any, options: dict[str, Any], raw_rows: Any
 ) -> list[Any]:
-    """The rows of an ORM select that needs no second query (``context.one_statement``):
-    what ``query_plan``'s result holds, without running a plan."""
-    return build_rows(context, result._core.rows, core, populate_existing(stmt, options))[0]
+    """The rows of an ORM select that needs no second query (``context.one_statement``)
+    from its raw rows: what ``query_plan``'s result holds, without running a plan."""
+    return build_rows(context, raw_rows, core, populate_existing(stmt, options))[0]
 
 
 def populate_existing(stmt: Any, options: dict[str, Any]) -> bool:
@@ -119,10 +119,19 @@ def build_rows(
     selectins: list[tuple[EntityLoad, dict[int, Any]]] = []
     if not populate and len(context.items) == 1 and context.items[0][0] == "entity":
         load = context.items[0][1]
-        plain = _plain_loader(load)
-        if plain is not None:  # one entity, nothing eager: no per-execution setup
-            imap = core.identity_map_for(load.mapper)
-            marker = core.marker_for(load.mapper)
+        plain = load.plain
+        if plain is None:
+            plain = _plain_loader(load)
+        if plain:  # one entity, nothing eager: no per-execution setup
+            mapper = load.mapper
+            imap = core.identity.get(mapper)
+            if imap is None:
+                imap = core.identity_map_for(mapper)
+            marker = core.markers.get(mapper)
+            if marker is None:
+                marker = core.marker_for(mapper)
+            if len(raw_rows) == 1:
+                return [(plain(raw_rows[0], imap, marker),)], selectins
             return [(plain(raw, imap, marker),) for raw in raw_rows], selectins
     getters = []
     for kind, item in context.items:

@@ -287,7 +287,9 @@ class Session:
                 self._autoflush()
             if getattr(statement, "_entities", None) is not None:
                 options = execution_options or {}
-                if options.get("yield_per") or statement._execution_options.get("yield_per"):
+                if (options or statement._execution_options) and (
+                    options.get("yield_per") or statement._execution_options.get("yield_per")
+                ):
                     return self._stream_objects(statement, params, options)
                 context, rows = self._orm_rows(statement, params, options)
                 return orm_result(context, rows)
@@ -313,7 +315,10 @@ class Session:
         context, step = query_step(statement, params, options)
         if context.one_statement:
             conn = self._conn if self._conn is not None else self._connection()
-            raw = self._execute_step(step, conn)
+            if (step.read or self._single_write) and self._defer_begin:
+                raw = conn._execute_unbegun(step.statement, step.params, True)
+            else:
+                raw = conn._run(conn._cache.prepare(step.statement, step.params), True, True)
             return (context, one_statement_rows(self._core, context, statement, options, raw))
         result = self._run(query_plan(self._core, statement, params, options))
         return (context, result._core.rows)

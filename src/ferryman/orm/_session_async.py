@@ -319,7 +319,9 @@ class AsyncSession:
                 await self._autoflush()
             if getattr(statement, "_entities", None) is not None:
                 options = execution_options or {}
-                if options.get("yield_per") or statement._execution_options.get("yield_per"):
+                if (options or statement._execution_options) and (
+                    options.get("yield_per") or statement._execution_options.get("yield_per")
+                ):
                     if ASYNC:
                         raise exc.InvalidRequestError(
                             "AsyncSession.execute() buffers every row, so it doesn't take "
@@ -351,7 +353,10 @@ class AsyncSession:
         context, step = query_step(statement, params, options)
         if context.one_statement:  # the common case, without a plan to run
             conn = self._conn if self._conn is not None else await self._connection()
-            raw = await self._execute_step(step, conn)
+            if (step.read or self._single_write) and self._defer_begin:  # _execute_step's rule
+                raw = await conn._execute_unbegun(step.statement, step.params, True)
+            else:
+                raw = await conn._run(conn._cache.prepare(step.statement, step.params), True, True)
             return context, one_statement_rows(self._core, context, statement, options, raw)
         result = await self._run(query_plan(self._core, statement, params, options))
         return context, result._core.rows

@@ -128,6 +128,7 @@ class ExpressionCompiled:
     from. Shared by every execution (and task) of statements with the same shape."""
 
     __slots__ = (
+        "_bind_only",
         "_defaults",
         "_labels",
         "_many_getter",
@@ -176,6 +177,9 @@ class ExpressionCompiled:
         # ``passes`` attribute: a pure type check), so that they skip the call.
         self._passes: list[Any] = []
         self._many_getter: Any = None  # see many_values
+        # When every placeholder takes the value of one of the statement's own binds
+        # (no names, defaults or IN lists): their indexes (set on the first run).
+        self._bind_only: tuple[int, ...] | None = None
         self._labels: list[str | None] = []
         # Per result column: a processor for the values read back (None: none needed).
         self.result_processors: list[Any] | None = None

@@ -15,6 +15,9 @@ Python operators on columns build nodes: ``users.c.id == 5`` is a
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -77,10 +80,32 @@ class ClauseElement:
         return str(self.compile().string)
 
 
+# Plain Python values: a comparison with one makes its bind without the checks for
+# expressions and ``__clause_element__`` (the common case of every query built).
+_PLAIN = frozenset(
+    {
+        int,
+        str,
+        float,
+        bool,
+        bytes,
+        decimal.Decimal,
+        datetime.datetime,
+        datetime.date,
+        datetime.time,
+        datetime.timedelta,
+        uuid.UUID,
+    }
+)
+_BOOLEAN = Boolean()  # types are immutable: comparisons share one
+
+
 def coerce(value: Any, type_: TypeEngine | None = None) -> ClauseElement:
     """An expression for ``value``: itself if it is one, ``NULL`` for None, else a bind.
     A ``bindparam()`` given without a type takes ``type_`` (the column it meets), so
     that its values are converted like the column's."""
+    if type(value) in _PLAIN:
+        return BindParameter(None, value, type_)
     if isinstance(value, ClauseElement) or hasattr(type(value), "_compiler_dispatch"):
         if (
             type_ is not None
@@ -104,17 +129,24 @@ class ColumnOperators:
     type: TypeEngine
 
     def _operate(self, op: str, other: Any, result_type: TypeEngine | None = None) -> Any:
-        right = coerce(other, None if isinstance(self.type, NullType) else self.type)
-        return BinaryExpression(self, right, op, result_type or Boolean())  # type: ignore[arg-type]
+        type_ = self.type
+        right: ClauseElement
+        if type(other) in _PLAIN:  # coerce(), without its calls
+            bind = right = _new(BindParameter)
+            bind.key, bind.value, bind.expanding = None, other, False
+            bind.type = _type_for_value(other) if isinstance(type_, NullType) else type_
+        else:
+            right = coerce(other, None if isinstance(type_, NullType) else type_)
+        return BinaryExpression(self, right, op, result_type or _BOOLEAN)  # type: ignore[arg-type]
 
     def __eq__(self, other: Any) -> Any:
         if other is None:
-            return BinaryExpression(self, Null(), "IS", Boolean())  # type: ignore[arg-type]
+            return BinaryExpression(self, Null(), "IS", _BOOLEAN)  # type: ignore[arg-type]
         return self._operate("=", other)
 
     def __ne__(self, other: Any) -> Any:
         if other is None:
-            return BinaryExpression(self, Null(), "IS NOT", Boolean())  # type: ignore[arg-type]
+            return BinaryExpression(self, Null(), "IS NOT", _BOOLEAN)  # type: ignore[arg-type]
         return self._operate("!=", other)
 
     def __lt__(self, other: Any) -> Any:
@@ -278,6 +310,9 @@ class ColumnElement(ColumnOperators, ClauseElement):
             f"Boolean value of this SQL expression is not defined ({self}); use "
             "and_()/or_() or & / | to combine conditions, not and/or"
         )
+
+
+_new = object.__new__
 
 
 class BindParameter(ColumnElement):

@@ -135,7 +135,28 @@ class Select(ClauseElement):
 
     __visit_name__ = "select"
 
+    # What a plain select(...) has; a copy that changes one sets it on the instance.
+    _options: tuple[Any, ...] = ()
+    _execution_options: dict[str, Any] = {}  # never changed in place: replaced
+    _where: tuple[ClauseElement, ...] = ()
+    _froms: tuple[Any, ...] = ()
+    _order_by: tuple[ClauseElement, ...] = ()
+    _group_by: tuple[ClauseElement, ...] = ()
+    _having: tuple[ClauseElement, ...] = ()
+    _limit: Any = None
+    _offset: Any = None
+    _distinct = False
+    _for_update: dict[str, Any] | None = None
+    _head: Any = None  # see _HEADS
+
     def __init__(self, *entities: Any) -> None:
+        if len(entities) == 1 and isinstance(entities[0], type):
+            head = _HEADS.get(entities[0])
+            if head is not None:  # select(Model) again
+                self._columns: tuple[Any, ...] = head[0]
+                self._entities: tuple[Any, ...] | None = head[1]
+                self._head = head
+                return
         columns: list[Any] = []
         for entity in entities:
             if isinstance(entity, (list, tuple)):
@@ -145,25 +166,26 @@ class Select(ClauseElement):
         # ORM entities (mapped classes, their attributes, aliases) are kept as given
         # for the session, which loads objects from them; the SQL uses their tables
         # and columns (``__clause_element__()``).
-        self._entities: tuple[Any, ...] | None = None
-        self._columns: tuple[Any, ...] = tuple(columns)
+        self._entities = None
+        self._columns = tuple(columns)
         for c in columns:  # a loop, not all(...): this runs for every query built
             if not isinstance(c, ColumnElement):
                 if any(hasattr(c, "_orm_entity_key") for c in columns):
                     self._entities = self._columns
                 self._columns = tuple([_column_entity(c) for c in columns])
                 break
-        self._options: tuple[Any, ...] = ()
-        self._execution_options: dict[str, Any] = {}
-        self._where: tuple[ClauseElement, ...] = ()
-        self._froms: tuple[Any, ...] = ()
-        self._order_by: tuple[ClauseElement, ...] = ()
-        self._group_by: tuple[ClauseElement, ...] = ()
-        self._having: tuple[ClauseElement, ...] = ()
-        self._limit: Any = None
-        self._offset: Any = None
-        self._distinct = False
-        self._for_update: dict[str, Any] | None = None
+        if len(entities) == 1 and isinstance(entities[0], type) and self._entities is not None:
+            binds: list[Any] = []
+            head = (
+                self._columns,
+                self._entities,
+                tuple([c._key(binds) for c in self._columns]),
+                self._entity_key(),
+            )
+            if not binds:
+                if len(_HEADS) >= _HEADS_SIZE:
+                    _HEADS.clear()
+                _HEADS[entities[0]] = self._head = head
 
     def _copy(self, **changes: Any) -> Select:
         new = object.__new__(type(self))
@@ -374,30 +396,52 @@ class Select(ClauseElement):
     def intersect(self, *others: Any) -> CompoundSelect:
         return _compound("INTERSECT", self, *others)
 
+    def _entity_key(self) -> tuple[Any, ...]:
+        entity_keys = []
+        for entity in self._entities or ():
+            orm_key = getattr(entity, "_orm_entity_key", None)
+            entity_keys.append(orm_key() if orm_key is not None else None)
+        return tuple(entity_keys)
+
     def _key(self, binds: list[BindParameter]) -> Any:
-        key: list[Any] = ["select"]
-        for part in (
-            self._columns,
+        head = self._head
+        if head is not None and head[0] is self._columns and head[1] is self._entities:
+            columns, entities = head[2], head[3]
+        else:
+            columns = tuple([element._key(binds) for element in self._columns])
+            entities = self._entity_key() if self._entities is not None else None
+        froms, where, group_by, having, order_by = (
             self._froms,
             self._where,
             self._group_by,
             self._having,
             self._order_by,
-        ):
-            key.append(tuple([element._key(binds) for element in part]) if part else ())
-        key.append(self._limit._key(binds) if self._limit is not None else None)
-        key.append(self._offset._key(binds) if self._offset is not None else None)
-        key.append(self._distinct)
-        key.append(tuple(sorted(self._for_update.items())) if self._for_update else None)
-        if self._entities is not None:  # what the ORM loads from the rows
-            entity_keys = []
-            for entity in self._entities:
-                orm_key = getattr(entity, "_orm_entity_key", None)
-                entity_keys.append(orm_key() if orm_key is not None else None)
-            key.append(tuple(entity_keys))
-            if self._options:
-                key.append(tuple(o._option_key(binds) for o in self._options))
-        return tuple(key)
+        )
+        limit, offset, for_update = self._limit, self._offset, self._for_update
+        return (
+            "select",
+            columns,
+            tuple([element._key(binds) for element in froms]) if froms else (),
+            tuple([element._key(binds) for element in where]) if where else (),
+            tuple([element._key(binds) for element in group_by]) if group_by else (),
+            tuple([element._key(binds) for element in having]) if having else (),
+            tuple([element._key(binds) for element in order_by]) if order_by else (),
+            limit._key(binds) if limit is not None else None,
+            offset._key(binds) if offset is not None else None,
+            self._distinct,
+            tuple(sorted(for_update.items())) if for_update else None,
+            entities,
+            tuple([o._option_key(binds) for o in self._options])
+            if entities is not None and self._options
+            else None,
+        )
+
+
+# select(Model) for a mapped class: (columns, entities, their keys), made on the
+# first select() of the class, so that the next ones skip the work. Bounded: a
+# program declaring classes without end (tests) starts it afresh.
+_HEADS: dict[type, tuple[Any, ...]] = {}
+_HEADS_SIZE = 1024
 
 
 def _count_bind(value: Any, what: str) -> Any:
