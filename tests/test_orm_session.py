@@ -575,3 +575,24 @@ async def test_loaded_objects_keep_their_identity_through_the_lifecycle(
     async with make_session() as session:
         names = (await session.scalars(select(User.fullname).order_by(User.name))).all()
         assert names == ["again", None]
+
+
+async def test_changed_primary_keys_update_the_rows_they_had(orm: Any, make_session: Any) -> None:
+    async with make_session() as session:
+        session.add_all([User(id=i, name=f"u{i}") for i in (1, 2, 3, 4)])
+        await session.commit()
+    async with make_session() as session:
+        users = (await session.scalars(select(User).order_by(User.id))).all()
+        for user in users[:3]:  # one statement for these three (same columns changed)
+            user.id += 100
+            user.fullname = f"moved {user.name}"
+        users[3].fullname = "stayed"
+        await session.commit()
+    async with make_session() as session:
+        rows = (await session.execute(select(User.id, User.fullname).order_by(User.id))).all()
+        assert [tuple(r) for r in rows] == [
+            (4, "stayed"),
+            (101, "moved u1"),
+            (102, "moved u2"),
+            (103, "moved u3"),
+        ]

@@ -84,15 +84,20 @@ def _one_unnest_update(core: Any) -> bool:
     mapper = states[0].mapper
     changed = None
     known = core.changed_keys = {}  # reused by the flush that follows
-    relationships = mapper.relationships
+    relationships = mapper.relationship_keys
     for state in states:
         if state.mapper is not mapper or state.status != PERSISTENT:
             return False
-        if not _writes_only_itself(state):
-            return False
-        committed = state.committed or {}
-        if any(key in committed for key in relationships):
-            return False  # its foreign keys change during the flush: not known yet
+        committed = state.committed  # a relationship loaded, or changed?
+        if relationships and (
+            not state.obj.__dict__.keys().isdisjoint(relationships)
+            or (committed and not committed.keys().isdisjoint(relationships))
+        ):
+            if not _writes_only_itself(state):
+                return False
+            committed = state.committed or {}
+            if any(key in committed for key in relationships):
+                return False  # its foreign keys change during the flush: not known yet
         keys = changed_keys(state)
         known[id(state)] = keys
         if changed is None:
@@ -174,8 +179,13 @@ def _flush(core: Any, undo: Undo) -> Plan:
             changed = yield from update_rows(core, mapper, mine_dirty, undo, expire_after)
             updated.extend(changed)
         if to_many:
+            keys = mapper.relationship_keys
             for state in mine_new + mine_dirty:
-                _sync_one_to_many(core, state, undo, to_delete)
+                committed = state.committed  # a relationship loaded, or changed?
+                if not state.obj.__dict__.keys().isdisjoint(keys) or (
+                    committed and not committed.keys().isdisjoint(keys)
+                ):
+                    _sync_one_to_many(core, state, undo, to_delete)
     for mapper in reversed(order):
         states = [s for s in to_delete.values() if s.mapper is mapper and s.key is not None]
         if states:
@@ -318,7 +328,9 @@ def _cascade_deletes(core: Any, to_delete: dict[int, InstanceState], undo: Undo)
 def _orphans(core: Any, to_delete: dict[int, InstanceState]) -> None:
     """Children removed from a ``delete-orphan`` collection are deleted."""
     for state in list(core.dirty_states):
-        committed = state.committed or {}
+        committed = state.committed
+        if not committed or committed.keys().isdisjoint(state.mapper.relationship_keys):
+            continue  # no relationship changed
         d = state.obj.__dict__
         for rel in state.mapper.relationships.values():
             if "delete-orphan" not in rel.cascade or rel.key not in committed:

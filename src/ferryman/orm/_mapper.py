@@ -401,6 +401,9 @@ class Mapper:
             )
         self.pk_keys = [self.key_by_column[c] for c in self.primary_key]
         self.relationships = relationships
+        # Their keys: an object whose __dict__ holds none of them (and changed none)
+        # gives the flush nothing to do along relationships.
+        self.relationship_keys = frozenset(relationships)
         for key, rel in relationships.items():
             rel.key = key
             rel.parent = self
@@ -469,6 +472,7 @@ class Mapper:
         rel.key = key
         rel.parent = self
         self.relationships[key] = rel
+        self.relationship_keys = frozenset(self.relationships)
         self.attrs_by_key[key] = rel
         setattr(self.class_, key, RelationshipAttribute(self.class_, key, rel))
 

@@ -142,7 +142,8 @@ class SessionCore:
     def cascade_pending(self) -> None:
         """Before a flush: whatever new and changed objects reach joins the session."""
         for state in [*self.new.values(), *self.dirty_states]:
-            if state.mapper.relationships:
+            keys = state.mapper.relationship_keys
+            if keys and not state.obj.__dict__.keys().isdisjoint(keys):
                 self._cascade_from(state)
 
     def delete(self, obj: Any) -> None:

@@ -158,15 +158,17 @@ def insert_rows(
         )
         for i in range(0, len(group), batch):
             chunk = group[i : i + batch]
-            if len(given) > 1:
-                values_of = itemgetter(*given)  # one C-level call per object
-                rows = [values_of(s.obj.__dict__) for s in chunk]
-            else:
-                rows = [[s.obj.__dict__[k] for k in given] for s in chunk]
             if casts is not None and len(chunk) > 1:
-                arrays = _arrays(dialect, table, columns, rows)
+                dicts = [s.obj.__dict__ for s in chunk]
+                data = [list(map(itemgetter(k), dicts)) for k in given]  # column by column
+                arrays = _arrays(dialect, table, columns, data)
                 result = yield Execute(UnnestInsert(table, columns, casts, arrays, returning))
             else:
+                if len(given) > 1:
+                    values_of = itemgetter(*given)  # one C-level call per object
+                    rows = [values_of(s.obj.__dict__) for s in chunk]
+                else:
+                    rows = [[s.obj.__dict__[k] for k in given] for s in chunk]
                 result = yield Execute(BulkInsert(table, columns, rows, returning))
             got = rows_of(result) if returning else None
             if got is not None and len(got) != len(chunk):
@@ -222,11 +224,11 @@ def unnest_casts(dialect: Any, columns: list[Any]) -> list[str] | None:
     return None if None in casts else casts  # type: ignore[return-value]
 
 
-def _arrays(dialect: Any, table: Any, columns: list[Any], rows: list[list[Any]]) -> list[Any]:
-    """One list of driver-ready values per column (what a bind would convert)."""
+def _arrays(dialect: Any, table: Any, columns: list[Any], data: list[list[Any]]) -> list[Any]:
+    """One list of driver-ready values per column (what a bind would convert), from
+    the values column by column."""
     arrays = []
-    for j, column in enumerate(columns):
-        values = [row[j] for row in rows]
+    for column, values in zip(columns, data, strict=True):
         process = dialect.bind_processor(column.type)
         if process is not None:
             try:
@@ -290,15 +292,16 @@ def update_rows(
 ) -> Plan:
     """UPDATE the changed columns; objects changing the same columns share one
     executemany."""
-    groups: dict[tuple[str, ...], list[tuple[InstanceState, dict[str, Any]]]] = {}
+    # per set of changed keys: the objects' __dict__s
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    moved: dict[int, dict[str, Any]] = {}  # id(__dict__) -> old values of a changed key
     changed_states: list[InstanceState] = []
     onupdate = [(p.key, p.column.onupdate) for p in mapper.column_attrs if p.column.onupdate]
     server = [p.key for p in mapper.column_attrs if p.column.server_onupdate is not None]
-    pk_names = [(f"pk_{i}", key) for i, key in enumerate(mapper.pk_keys)]
+    pk_keys = mapper.pk_keys
     known, core.changed_keys = core.changed_keys, None  # worked out by the commit's check
     for state in states:
         d = state.obj.__dict__
-        committed = state.committed or {}
         keys = known.pop(id(state), None) if known else None
         if keys is None:
             keys = changed_keys(state)
@@ -310,43 +313,62 @@ def update_rows(
                 value = default.arg if hasattr(default, "arg") else default
                 undo.set(d, key, value() if callable(value) else value)
                 keys.append(key)
-        params = {f"v_{k}": d[k] for k in keys}
-        for name, key in pk_names:
-            old = committed.get(key, NO_VALUE)
-            params[name] = d[key] if old is NO_VALUE else old
+        committed = state.committed
+        if committed and not committed.keys().isdisjoint(pk_keys):
+            moved[id(d)] = committed  # the row is found by its old key
         group = groups.get(tuple(keys))
         if group is None:
-            groups[tuple(keys)] = [(state, params)]
+            groups[tuple(keys)] = [d]
         else:
-            group.append((state, params))
+            group.append(d)
         if server:
             expire_after.append((state, server))
     table = mapper.local_table
     dialect = core.dialect
-    for changed, items in groups.items():
+    for changed, dicts in groups.items():
+        # the values, column by column: the changed ones, then the key the row has
+        values = [list(map(itemgetter(k), dicts)) for k in (*changed, *pk_keys)]
+        if moved:
+            for i, d in enumerate(dicts):
+                old = moved.get(id(d))
+                for j, key in enumerate(pk_keys, len(changed)):
+                    if old is not None and old.get(key, NO_VALUE) is not NO_VALUE:
+                        values[j][i] = old[key]
         columns = [mapper.attrs_by_key[k].column for k in changed]
         casts = unnest_casts(dialect, columns + mapper.primary_key)
-        if casts is not None and len(items) > 1:
-            names = [f"v_{k}" for k in changed] + [f"pk_{i}" for i in range(len(mapper.pk_keys))]
-            rows = [[params[n] for n in names] for _, params in items]
-            arrays = _arrays(dialect, table, columns + mapper.primary_key, rows)
+        if casts is not None and len(dicts) > 1:
+            arrays = _arrays(dialect, table, columns + mapper.primary_key, values)
             stmt = UnnestUpdate(table, columns, mapper.primary_key, casts, arrays)
             result = yield Execute(stmt)
         else:
+            names = [f"v_{k}" for k in changed] + [f"pk_{i}" for i in range(len(pk_keys))]
             stmt = _update_statement(mapper, table, changed)
-            result = yield Execute(stmt, [params for _, params in items])
-        if result.rowcount not in (-1, len(items)):
+            rows = zip(*values, strict=True)
+            result = yield Execute(stmt, [dict(zip(names, row, strict=True)) for row in rows])
+        if result.rowcount not in (-1, len(dicts)):
             raise exc.FlushError(
                 f"UPDATE of {table.name!r} matched {result.rowcount} rows, expected "
-                f"{len(items)}: a row was deleted or its key changed in another transaction"
+                f"{len(dicts)}: a row was deleted or its key changed in another transaction"
             )
     return changed_states
 
 
 def changed_keys(state: InstanceState) -> list[str]:
-    """The column keys whose value differs from the one loaded."""
+    """The column keys whose value differs from the one loaded (in column order)."""
     d = state.obj.__dict__
-    committed = state.committed or {}
+    committed = state.committed
+    if not committed:
+        return []
+    if len(committed) == 1:  # the common case: one attribute changed
+        for key, old in committed.items():
+            if key not in state.mapper.column_keys:
+                return []
+            new = d.get(key, NO_VALUE)
+            if new is NO_VALUE or (old is not NO_VALUE and old is new):
+                return []
+            if old is not NO_VALUE and type(old) is type(new) and old == new:
+                return []
+            return [key]
     keys = []
     for prop in state.mapper.column_attrs:
         key = prop.key
