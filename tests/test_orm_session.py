@@ -596,3 +596,20 @@ async def test_changed_primary_keys_update_the_rows_they_had(orm: Any, make_sess
             (102, "moved u2"),
             (103, "moved u3"),
         ]
+
+
+async def test_failed_flush_takes_back_keys_of_rows_written_before(
+    orm: Any, make_session: Any
+) -> None:
+    async with make_session(expire_on_commit=False) as session:
+        users = [User(name="first"), User(name="second")]
+        orphan = Address(email="nobody@x")  # user_id is NOT NULL: its INSERT fails
+        session.add_all([*users, orphan])
+        with pytest.raises(exc.IntegrityError):
+            await session.flush()  # the users' INSERT ran (and returned their ids) first
+        assert [u.id for u in users] == [None, None]
+        assert all(inspect(u).pending for u in users)
+        await session.rollback()
+        session.expunge(orphan)
+        await session.commit()
+        assert all(isinstance(u.id, int) for u in users)

@@ -140,8 +140,17 @@ class ColumnAttribute(QueryableAttribute[_T]):
         d = obj.__dict__
         key = self.key
         state = d.get("_fm_state")
+        if type(state) is Loaded:  # the first change of a loaded object: _note_change()
+            state = state.upgrade(obj)
+            if state.key is not None:
+                state.committed = {key: d.get(key, NO_VALUE)}
+                state.modified = True
+                if state.session is not None:
+                    state.session.dirty_states.add(state)
+            d[key] = value
+            return
         if type(state) is not InstanceState:
-            state = state.upgrade(obj) if type(state) is Loaded else instance_state(obj)
+            state = instance_state(obj)
         if state.key is not None:
             _note_change(state, key, d.get(key, NO_VALUE))
             if state.expired:

@@ -375,18 +375,24 @@ def _finish(
     """Every statement succeeded: move objects along their lifecycle."""
     new, flushed = core.new, core.flushed_new
     per_mapper: dict[Any, Any] = {}
+    every = len(inserted) == len(new)  # every pending object inserted (they come from new)
+    if every:
+        new.clear()
+    flushed.extend([state for state, _ in inserted])
+    last = imap = collections = None
     for state, ident in inserted:
         mapper = state.mapper
-        known = per_mapper.get(mapper)
-        if known is None:
-            collections = [r for r in mapper.relationships.values() if r.uselist]
-            known = per_mapper[mapper] = (core.identity_map_for(mapper), collections)
-        imap, collections = known
+        if mapper is not last:
+            last, known = mapper, per_mapper.get(mapper)
+            if known is None:
+                collections = [r for r in mapper.relationships.values() if r.uselist]
+                known = per_mapper[mapper] = (core.identity_map_for(mapper), collections)
+            imap, collections = known
         state.key = ident
         state.status = PERSISTENT  # TRANSITIONS[(PENDING, "flush_insert")]
-        obj = imap[ident] = state.obj
-        new.pop(id(state), None)
-        flushed.append(state)
+        obj = imap[ident] = state.obj  # type: ignore[index]
+        if not every:
+            new.pop(id(state), None)
         if collections:  # a new row has no children yet but those in its collections
             d = obj.__dict__
             for rel in collections:

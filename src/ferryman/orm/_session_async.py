@@ -453,9 +453,7 @@ class AsyncSession:
     def add_all(self, instances: Any) -> None:
         self._check_owner()
         self._autobegin()
-        add = self._core.add
-        for instance in instances:
-            add(instance)
+        self._core.add_all(instances)
 
     def _check_owner(self) -> None:
         if self._depth and self._owner != _current():

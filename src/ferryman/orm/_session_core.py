@@ -33,6 +33,8 @@ from ._state import (
 
 __all__ = ["IdentityMap", "SessionCore"]
 
+_NO_DICT: dict[str, Any] = {}
+
 
 class SessionCore:
     """Identity map and change sets of one session (see the module docstring)."""
@@ -145,6 +147,23 @@ class SessionCore:
             keys = state.mapper.relationship_keys
             if keys and not state.obj.__dict__.keys().isdisjoint(keys):
                 self._cascade_from(state)
+
+    def add_all(self, objects: Any) -> None:
+        """``add()`` of each object; the common case (a new object of a class without
+        relationships) without a call per object."""
+        new, add = self.new, self.add
+        for obj in objects:
+            state = getattr(obj, "__dict__", _NO_DICT).get("_fm_state")
+            if (
+                type(state) is InstanceState
+                and state.status == TRANSIENT
+                and not state.mapper.relationships
+            ):
+                state.status = PENDING  # TRANSITIONS[(TRANSIENT, "add")]
+                state.session = self
+                new[id(state)] = state
+            else:
+                add(obj)
 
     def delete(self, obj: Any) -> None:
         state = instance_state(obj)

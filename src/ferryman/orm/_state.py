@@ -318,9 +318,9 @@ class Loaded:
         mapper = self.mapper
         d = obj.__dict__
         session = self.session
-        state = InstanceState(
-            obj, mapper, mapper.identity_of(d), session, PERSISTENT if session else DETACHED
-        )
+        pk = mapper.pk_keys
+        ident = d.get(pk[0]) if len(pk) == 1 else mapper.identity_of(d)
+        state = InstanceState(obj, mapper, ident, session, PERSISTENT if session else DETACHED)
         d["_fm_state"] = state
         return state
 

@@ -16,6 +16,8 @@ log so that a failed flush leaves the objects as they were.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -86,15 +88,29 @@ class Undo:
     """What the flush wrote into objects, to put back if it fails."""
 
     def __init__(self) -> None:
-        self.log: list[tuple[dict[str, Any], str, Any]] = []
+        # (an object's __dict__, key, old value), or (a list of them, key, NO_VALUE)
+        self.log: list[tuple[Any, str, Any]] = []
 
     def set(self, d: dict[str, Any], key: str, value: Any) -> None:
         self.log.append((d, key, d.get(key, NO_VALUE)))
         d[key] = value
 
+    def set_column(self, dicts: list[dict[str, Any]], key: str, values: Sequence[Any]) -> None:
+        """``set()`` for many objects: ``key`` of each of ``dicts`` gets its value."""
+        if any(map(dict.__contains__, dicts, repeat(key))):
+            for d, value in zip(dicts, values, strict=True):
+                self.set(d, key, value)
+            return
+        self.log.append((dicts, key, NO_VALUE))  # none had it: undo drops it from all
+        for d, value in zip(dicts, values, strict=True):
+            d[key] = value
+
     def undo(self) -> None:
         for d, key, old in reversed(self.log):
-            if old is NO_VALUE:
+            if type(d) is list:  # a set_column() entry
+                for one in d:
+                    one.pop(key, None)
+            elif old is NO_VALUE:
                 d.pop(key, None)
             else:
                 d[key] = old
@@ -117,8 +133,10 @@ def insert_rows(
     defaults = [
         (p.key, p.column.default) for p in mapper.column_attrs if p.column.default is not None
     ]
-    generated = {p.key for p in mapper.column_attrs if _server_generated(p.column)}
+    generated = frozenset(p.key for p in mapper.column_attrs if _server_generated(p.column))
     keys = [p.key for p in mapper.column_attrs]
+    column_keys = mapper.column_keys
+    ordered: dict[frozenset[str], tuple[str, ...]] = {}  # the keys an object gives, in order
     log = undo.log
     for state in states:
         d = state.obj.__dict__
@@ -126,7 +144,12 @@ def insert_rows(
             if key not in d:
                 value = default.arg if hasattr(default, "arg") else default
                 undo.set(d, key, value() if callable(value) else value)
-        given = tuple([k for k in keys if k in d and (d[k] is not None or k not in generated)])
+        present = column_keys.intersection(d)
+        if not generated.isdisjoint(present):  # a generated column left None: not given
+            present = frozenset([k for k in present if d[k] is not None or k not in generated])
+        given = ordered.get(present)
+        if given is None:
+            given = ordered[present] = tuple([k for k in keys if k in present])
         group = groups.get(given)
         if group is None:
             groups[given] = [state]
@@ -158,17 +181,16 @@ def insert_rows(
         )
         for i in range(0, len(group), batch):
             chunk = group[i : i + batch]
+            dicts = [s.obj.__dict__ for s in chunk]
             if casts is not None and len(chunk) > 1:
-                dicts = [s.obj.__dict__ for s in chunk]
                 data = [list(map(itemgetter(k), dicts)) for k in given]  # column by column
                 arrays = _arrays(dialect, table, columns, data)
                 result = yield Execute(UnnestInsert(table, columns, casts, arrays, returning))
             else:
                 if len(given) > 1:
-                    values_of = itemgetter(*given)  # one C-level call per object
-                    rows = [values_of(s.obj.__dict__) for s in chunk]
+                    rows = list(map(itemgetter(*given), dicts))  # one C-level call per object
                 else:
-                    rows = [[s.obj.__dict__[k] for k in given] for s in chunk]
+                    rows = [[d[k] for k in given] for d in dicts]
                 result = yield Execute(BulkInsert(table, columns, rows, returning))
             got = rows_of(result) if returning else None
             if got is not None and len(got) != len(chunk):
@@ -189,13 +211,12 @@ def insert_rows(
             expire_keys = [p.key for p in left if p.key not in null_keys]
             pk_keys = mapper.pk_keys
             pk_key = pk_keys[0] if len(pk_keys) == 1 else None
-            for j, state in enumerate(chunk):
-                d = state.obj.__dict__
-                if got is not None:
-                    for key, value in zip(fetch_keys, got[j], strict=True):
-                        log.append((d, key, d.get(key, NO_VALUE)))
-                        d[key] = value
-                elif missing_pk:
+            if got is not None:  # what RETURNING brought back, column by column
+                for key, values in zip(fetch_keys, zip(*got, strict=True), strict=True):
+                    undo.set_column(dicts, key, values)
+            per_object = (got is None and missing_pk) or null_keys or expire_keys
+            for state, d in zip(chunk, dicts, strict=True) if per_object else ():
+                if got is None and missing_pk:
                     if len(missing_pk) != 1 or result.lastrowid is None:
                         raise exc.FlushError(
                             f"Can't learn the new primary key of {state.describe()}: the "
@@ -210,7 +231,10 @@ def insert_rows(
                     unfetched = [k for k in expire_keys if k not in d]
                     if unfetched:  # the database chose them: load on demand
                         expire_after.append((state, unfetched))
-                done.append((state, d[pk_key] if pk_key is not None else mapper.identity_of(d)))
+            if pk_key is not None:
+                done.extend(zip(chunk, map(itemgetter(pk_key), dicts), strict=True))
+            else:
+                done.extend((s, mapper.identity_of(d)) for s, d in zip(chunk, dicts, strict=True))
     return done
 
 
