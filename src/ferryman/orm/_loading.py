@@ -130,9 +130,7 @@ def build_rows(
             marker = core.markers.get(mapper)
             if marker is None:
                 marker = core.marker_for(mapper)
-            if len(raw_rows) == 1:
-                return [(plain(raw_rows[0], imap, marker),)], selectins
-            return [(plain(raw, imap, marker),) for raw in raw_rows], selectins
+            return plain(raw_rows, imap, marker), selectins
     getters = []
     for kind, item in context.items:
         if kind == "entity":
@@ -236,27 +234,34 @@ def _row_loader(load: EntityLoad, core: Any, populate: bool, selectins: list[Any
 _PLAIN_MAKERS: dict[Any, Any] = {}
 _PLAIN_SOURCE = """
 def make(new, cls, fallback):
-    def load_plain(row, imap, marker):
-        ident = row[{p0}]
-        obj = imap.get(ident)
-        if obj is None:
-            if ident is None:
-                return None
-            obj = new(cls)
-            d = obj.__dict__
-            {targets} = {source}
-            d["_fm_state"] = marker  # the InstanceState is made if and when needed
-            imap[ident] = obj
-            return obj
-        return fallback(obj, row)  # already in the session: fill what was expired
+    def load_plain(rows, imap, marker):
+        out = []
+        append = out.append
+        for row in rows:
+            ident = row[{p0}]
+            obj = imap.get(ident)
+            if obj is None:
+                if ident is None:
+                    append((None,))
+                    continue
+                obj = new(cls)
+                d = obj.__dict__
+                {targets} = {source}
+                d["_fm_state"] = marker  # the InstanceState is made if and when needed
+                imap[ident] = obj
+                append((obj,))
+            else:
+                append((fallback(obj, row),))  # already in the session: fill what was expired
+        return out
 
     return load_plain
 """
 
 
 def _plain_loader_maker(keys: tuple[str, ...], p0: int, exact: bool) -> Any:
-    """The plain loader's factory for these attribute names, generated once: the row's
-    values go into ``__dict__`` by one unpacking assignment (twice as fast as
+    """The plain loader's factory for these attribute names, generated once: it turns
+    a batch of rows into result rows ``(obj,)`` in one loop, each row's values going
+    into ``__dict__`` by one unpacking assignment (twice as fast as
     ``dict.update(zip(...))``). ``exact``: the row has exactly these columns."""
     maker = _PLAIN_MAKERS.get((keys, p0, exact))
     if maker is None:
@@ -269,8 +274,9 @@ def _plain_loader_maker(keys: tuple[str, ...], p0: int, exact: bool) -> Any:
 
 
 def _plain_loader(load: EntityLoad) -> Any:
-    """``load(row, identity_map, session_core)`` for an entity with one key column and
-    nothing loaded eagerly (None otherwise); made once per entity load."""
+    """``load(rows, identity_map, marker)`` (the result rows of a batch) for an entity
+    with one key column and nothing loaded eagerly (None otherwise); made once per
+    entity load."""
     plain = load.plain
     if plain is False:
         return None
