@@ -155,7 +155,11 @@ class Connection:
         first write, and for a unit of work that is a single statement, so that these
         cost one round trip instead of three (BEGIN, the statement, COMMIT/ROLLBACK).
         ``rows_only``: return the converted rows, not a ``Result`` (see ``_run``)."""
-        prepared = self._cache.prepare(statement, parameters)
+        cache = self._cache
+        if statement._cache_key is None:
+            prepared = cache._prepare_expression(statement, parameters)
+        else:
+            prepared = cache.prepare(statement, parameters)
         s = self._s
         if s.tx is None:
             if s.closed or self._driver is None:

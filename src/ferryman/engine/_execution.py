@@ -119,8 +119,11 @@ class StatementCache:
             compiled = self._cache.get(memo[0]) if memo is not None else None
             if compiled is not None and compiled._bind_only is not None:
                 # run before, and its values are its binds' (most selects): no checks
-                own = memo[1]  # type: ignore[index]
-                values = [own[i].value for i in compiled._bind_only]
+                own, indexes = memo[1], compiled._bind_only  # type: ignore[index]
+                if len(indexes) == 1:
+                    values = [own[indexes[0]].value]
+                else:
+                    values = [own[i].value for i in indexes]
                 if compiled._procs is not None:
                     values = compiled._process(values)
                 return Prepared((compiled, False, compiled.sql, values, False, tuple(values)))

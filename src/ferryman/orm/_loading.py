@@ -33,6 +33,7 @@ __all__ = [
     "get_statement",
     "identity_lookup",
     "load_attribute_plan",
+    "orm_compiled",
     "populate_existing",
     "query_plan",
     "refresh_plan",
@@ -65,13 +66,20 @@ def query_step(stmt: Any, params: Any, options: dict[str, Any]) -> tuple[QueryCo
     """The statement an ORM select runs (and its cached context)."""
     if options:
         _check_options(options)
+    context, orm_statement = orm_compiled(stmt)
+    return context, Execute(orm_statement, params, not stmt._for_update)
+
+
+def orm_compiled(stmt: Any) -> tuple[QueryContext, ORMStatement]:
+    """The context of an ORM select and the statement the engine runs for it, kept on
+    the select (a statement run again skips this)."""
     state = stmt.__dict__
     compiled = state.get("_orm_compiled")
-    if compiled is None:  # a statement run again (a cached one) skips all this
+    if compiled is None:
         key, binds = statement_key(stmt)
         context = compile_orm_select(stmt, key, binds)
         compiled = state["_orm_compiled"] = (context, ORMStatement(context, key, binds))
-    return compiled[0], Execute(compiled[1], params, not stmt._for_update)
+    return compiled  # type: ignore[no-any-return]
 
 
 def one_statement_rows(
@@ -79,7 +87,10 @@ def one_statement_rows(
 ) -> list[Any]:
     """The rows of an ORM select that needs no second query (``context.one_statement``)
     from its raw rows: what ``query_plan``'s result holds, without running a plan."""
-    return build_rows(context, raw_rows, core, populate_existing(stmt, options))[0]
+    populate = bool(
+        options.get("populate_existing") or stmt._execution_options.get("populate_existing")
+    )  # populate_existing(), inline
+    return build_rows(context, raw_rows, core, populate)[0]
 
 
 def populate_existing(stmt: Any, options: dict[str, Any]) -> bool:

@@ -35,6 +35,7 @@ from ._loading import (
     identity_lookup,
     load_attribute_plan,
     one_statement_rows,
+    orm_compiled,
     orm_result,
     populate_existing,
     query_plan,
@@ -313,9 +314,17 @@ class AsyncSession:
     ) -> Result:
         """Run a statement. ``select(Model)`` returns objects (``.scalars()``); other
         statements run as on a connection."""
-        self._enter()
+        # _enter(), _ready_to_query() and _leave(), inline: every query runs this
+        me = _current()
+        if self._owner is not None and self._owner != me:
+            self._enter()  # raises, naming the task that has the session
+        self._owner = me
+        self._depth += 1
         try:
-            if self._ready_to_query():
+            if self._failed is not None:
+                self._check_usable()
+            core = self._core
+            if self.autoflush and (core.new or core.deleted or core.dirty_states):
                 await self._autoflush()
             if getattr(statement, "_entities", None) is not None:
                 options = execution_options or {}
@@ -343,20 +352,25 @@ class AsyncSession:
                 result = await conn.execute(statement, params, execution_options=execution_options)
             return result
         finally:
-            self._leave()
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
 
     async def _orm_rows(
         self, statement: Any, params: Any, options: dict[str, Any]
     ) -> tuple[QueryContext, list[Any]]:
         """Run an ORM select (``select(Model)``, ``select(Model.column)``): its context
         and result rows (tuples of objects and values)."""
-        context, step = query_step(statement, params, options)
+        if options:
+            query_step(statement, params, options)  # checks the options
+        context, orm_statement = orm_compiled(statement)
+        read = not statement._for_update
         if context.one_statement:  # the common case, without a plan to run
             conn = self._conn if self._conn is not None else await self._connection()
-            if (step.read or self._single_write) and self._defer_begin:  # _execute_step's rule
-                raw = await conn._execute_unbegun(step.statement, step.params, True)
+            if (read or self._single_write) and self._defer_begin:  # _execute_step's rule
+                raw = await conn._execute_unbegun(orm_statement, params, True)
             else:
-                raw = await conn._run(conn._cache.prepare(step.statement, step.params), True, True)
+                raw = await conn._run(conn._cache.prepare(orm_statement, params), True, True)
             return context, one_statement_rows(self._core, context, statement, options, raw)
         result = await self._run(query_plan(self._core, statement, params, options))
         return context, result._core.rows

@@ -313,6 +313,7 @@ class ColumnElement(ColumnOperators, ClauseElement):
 
 
 _new = object.__new__
+_ANONYMOUS_BIND = ("bind", None, False)  # the key of every BindParameter(None, value)
 
 
 class BindParameter(ColumnElement):
@@ -421,13 +422,12 @@ class BinaryExpression(ColumnElement):
         return BinaryExpression(self.left, self.right, self.operator, self.type, escape)
 
     def _key(self, binds: list[BindParameter]) -> Any:
-        return (
-            "binary",
-            self.operator,
-            self.left._key(binds),
-            self.right._key(binds),
-            self.escape,
-        )
+        left = self.left._key(binds)
+        right = self.right
+        if type(right) is BindParameter and right.key is None and not right.expanding:
+            binds.append(right)  # right._key(binds), without the call: ``col == value``
+            return ("binary", self.operator, left, _ANONYMOUS_BIND, self.escape)
+        return ("binary", self.operator, left, right._key(binds), self.escape)
 
     def __bool__(self) -> bool:
         # ``col_a == col_b`` in a Python condition compares the columns themselves.

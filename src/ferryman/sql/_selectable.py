@@ -201,7 +201,14 @@ class Select(ClauseElement):
             if not isinstance(c, ClauseElement):
                 conditions = tuple([coerce(c) for c in conditions])
                 break
-        return self._copy(_where=self._where + conditions)
+        new = _new(type(self))  # _copy(_where=...), inline
+        d = new.__dict__
+        d.update(self.__dict__)
+        d["_where"] = self._where + conditions
+        if "_memo" in d or "_orm_compiled" in d:
+            d.pop("_memo", None)
+            d.pop("_orm_compiled", None)
+        return new
 
     filter = where
 
@@ -422,7 +429,13 @@ class Select(ClauseElement):
             "select",
             columns,
             tuple([element._key(binds) for element in froms]) if froms else (),
-            tuple([element._key(binds) for element in where]) if where else (),
+            (
+                (where[0]._key(binds),)
+                if len(where) == 1
+                else tuple([element._key(binds) for element in where])
+            )
+            if where
+            else (),
             tuple([element._key(binds) for element in group_by]) if group_by else (),
             tuple([element._key(binds) for element in having]) if having else (),
             tuple([element._key(binds) for element in order_by]) if order_by else (),
@@ -436,6 +449,8 @@ class Select(ClauseElement):
             else None,
         )
 
+
+_new = object.__new__
 
 # select(Model) for a mapped class: (columns, entities, their keys), made on the
 # first select() of the class, so that the next ones skip the work. Bounded: a
