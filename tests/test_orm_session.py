@@ -596,6 +596,13 @@ async def test_changed_primary_keys_update_the_rows_they_had(orm: Any, make_sess
             (102, "moved u2"),
             (103, "moved u3"),
         ]
+    async with make_session() as session:  # every object changes only its key: one UPDATE
+        for user in (await session.scalars(select(User))).all():
+            user.id += 1000
+        await session.commit()
+    async with make_session() as session:
+        ids = (await session.scalars(select(User.id).order_by(User.id))).all()
+        assert ids == [1004, 1101, 1102, 1103]
 
 
 async def test_failed_flush_takes_back_keys_of_rows_written_before(

@@ -107,7 +107,10 @@ def _one_unnest_update(core: Any) -> bool:
     if not changed:
         return False
     columns = [mapper.attrs_by_key[k].column for k in changed]
-    return unnest_casts(core.dialect, columns + mapper.primary_key) is not None
+    if unnest_casts(core.dialect, columns + mapper.primary_key) is None:
+        return False
+    core.unnest_update = (mapper, states, changed)  # the flush right after takes it as is
+    return True
 
 
 def _writes_only_itself(state: InstanceState) -> bool:
@@ -138,11 +141,26 @@ def flush_plan(core: Any) -> Plan:
         undo.undo()
         raise
     finally:
-        core.changed_keys = None  # only ever good for the flush right after the check
+        # only ever good for the flush right after the check
+        core.changed_keys = core.unnest_update = None
     return result
 
 
 def _flush(core: Any, undo: Undo) -> Plan:
+    verified = core.unnest_update
+    if (
+        verified is not None
+        and not core.new
+        and not core.deleted
+        and len(core.dirty_states) == len(verified[1])
+    ):
+        # The commit's check found one UPDATE of objects that write nothing through
+        # their relationships: no cascades, orphans or foreign keys to look at.
+        mapper, states, keys = verified
+        later: list[tuple[InstanceState, list[str]]] = []  # (expire_after)
+        done = yield from update_rows(core, mapper, states, undo, later, keys)
+        _finish(core, [], done, {}, later)
+        return
     for mapper in {s.mapper for s in (*core.new.values(), *core.dirty_states)}:
         mapper.registry.configure()
     core.cascade_pending()

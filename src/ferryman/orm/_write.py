@@ -313,9 +313,10 @@ def update_rows(
     states: list[InstanceState],
     undo: Undo,
     expire_after: list[tuple[InstanceState, list[str]]],
+    same_keys: list[str] | None = None,
 ) -> Plan:
     """UPDATE the changed columns; objects changing the same columns share one
-    executemany."""
+    executemany. ``same_keys``: every object changed these columns (known already)."""
     # per set of changed keys: the objects' __dict__s
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     moved: dict[int, dict[str, Any]] = {}  # id(__dict__) -> old values of a changed key
@@ -324,6 +325,11 @@ def update_rows(
     server = [p.key for p in mapper.column_attrs if p.column.server_onupdate is not None]
     pk_keys = mapper.pk_keys
     known, core.changed_keys = core.changed_keys, None  # worked out by the commit's check
+    if same_keys and not onupdate and not server and set(pk_keys).isdisjoint(same_keys):
+        # one group, no per-object work (a key left unchanged is the key the row has)
+        groups[tuple(same_keys)] = [s.obj.__dict__ for s in states]
+        changed_states.extend(states)
+        states = []
     for state in states:
         d = state.obj.__dict__
         keys = known.pop(id(state), None) if known else None
