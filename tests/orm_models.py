@@ -68,6 +68,15 @@ class Profile(Base):
     user: Mapped[User | None] = relationship(back_populates="profile")
 
 
+class Counter(Base):
+    """A Python-side ``onupdate``: every UPDATE sets ``revision`` from ``next_revision``."""
+
+    __tablename__ = "orm_counters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+    revision: Mapped[str] = mapped_column(String(20), default="new", onupdate=lambda: "updated")
+
+
 async def create_tables(engine: Any) -> None:
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.drop_all)

@@ -15,7 +15,16 @@ from ferryman.asyncio import AsyncSession, async_sessionmaker
 from ferryman.orm import Session, joinedload, selectinload, sessionmaker
 
 from .conftest import AsAsync, unwrap
-from .orm_models import Address, Country, Note, Traveler, User, create_tables, drop_tables
+from .orm_models import (
+    Address,
+    Counter,
+    Country,
+    Note,
+    Traveler,
+    User,
+    create_tables,
+    drop_tables,
+)
 
 
 @pytest.fixture
@@ -620,3 +629,20 @@ async def test_failed_flush_takes_back_keys_of_rows_written_before(
         session.expunge(orphan)
         await session.commit()
         assert all(isinstance(u.id, int) for u in users)
+
+
+async def test_onupdate_values_go_with_every_changed_object(orm: Any, make_session: Any) -> None:
+    async with make_session(expire_on_commit=False) as session:
+        counters = [Counter(id=i) for i in range(1, 5)]
+        session.add_all(counters)
+        await session.commit()
+        assert [c.revision for c in counters] == ["new"] * 4
+        for counter in counters[:3]:  # the same column changed: one UPDATE for the three
+            counter.value += 1
+        await session.commit()
+        assert [c.revision for c in counters] == ["updated"] * 3 + ["new"]
+    async with make_session() as session:
+        rows = (
+            await session.execute(select(Counter.value, Counter.revision).order_by(Counter.id))
+        ).all()
+        assert [tuple(r) for r in rows] == [(1, "updated")] * 3 + [(0, "new")]
