@@ -75,6 +75,7 @@ class Counter(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(default=0)
     revision: Mapped[str] = mapped_column(String(20), default="new", onupdate=lambda: "updated")
+    step: Mapped[int | None]  # an integer column the database does not fill
 
 
 async def create_tables(engine: Any) -> None:

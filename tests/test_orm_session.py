@@ -646,3 +646,24 @@ async def test_onupdate_values_go_with_every_changed_object(orm: Any, make_sessi
             await session.execute(select(Counter.value, Counter.revision).order_by(Counter.id))
         ).all()
         assert [tuple(r) for r in rows] == [(1, "updated")] * 3 + [(0, "new")]
+
+
+async def test_objects_giving_different_columns_insert_in_batches(
+    orm: Any, make_session: Any
+) -> None:
+    async with make_session(expire_on_commit=False) as session:
+        counters = [
+            Counter(id=10, step=None),  # None for a plain column: sent as NULL
+            Counter(step=5),  # the key left to the database
+            Counter(id=None, step=None),  # a None key: the database makes it too
+            Counter(id=11, step=7),
+            Counter(),
+        ]
+        session.add_all(counters)
+        await session.commit()
+        assert counters[0].id == 10 and counters[3].id == 11
+        assert len({c.id for c in counters}) == 5 and None not in {c.id for c in counters}
+    async with make_session() as session:
+        rows = await session.execute(select(Counter.id, Counter.step, Counter.value))
+        got = {r.id: (r.step, r.value) for r in rows}
+        assert [got[c.id] for c in counters] == [(None, 0), (5, 0), (None, 0), (7, 0), (None, 0)]

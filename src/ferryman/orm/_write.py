@@ -136,25 +136,35 @@ def insert_rows(
     generated = frozenset(p.key for p in mapper.column_attrs if _server_generated(p.column))
     keys = [p.key for p in mapper.column_attrs]
     column_keys = mapper.column_keys
-    ordered: dict[frozenset[str], tuple[str, ...]] = {}  # the keys an object gives, in order
+    # The columns an object gives, in order, by the keys of its __dict__ (objects made
+    # alike have them in the same order): one C-level tuple() and lookup per object.
+    # Not for objects that hold a generated column: whether it counts depends on its
+    # value (None: the database makes it).
+    shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
     log = undo.log
+    group: list[InstanceState] = []
+    given: tuple[str, ...] | None = None
     for state in states:
         d = state.obj.__dict__
         for key, default in defaults:
             if key not in d:
                 value = default.arg if hasattr(default, "arg") else default
                 undo.set(d, key, value() if callable(value) else value)
-        present = column_keys.intersection(d)
-        if not generated.isdisjoint(present):  # a generated column left None: not given
-            present = frozenset([k for k in present if d[k] is not None or k not in generated])
-        given = ordered.get(present)
-        if given is None:
-            given = ordered[present] = tuple([k for k in keys if k in present])
-        group = groups.get(given)
-        if group is None:
-            groups[given] = [state]
-        else:
-            group.append(state)
+        shape = tuple(d)
+        same = shapes.get(shape)
+        if same is None:
+            present = column_keys.intersection(d)
+            if not generated.isdisjoint(present):  # a generated column left None: not given
+                present = frozenset([k for k in present if d[k] is not None or k not in generated])
+            same = tuple([k for k in keys if k in present])
+            if generated.isdisjoint(shape):
+                shapes[shape] = same
+        if same is not given:
+            given = same
+            group = groups.get(given)  # type: ignore[assignment]
+            if group is None:
+                group = groups[given] = []
+        group.append(state)
     done: list[tuple[InstanceState, Any]] = []
     for given, group in groups.items():
         columns = [mapper.attrs_by_key[k].column for k in given]
@@ -266,12 +276,14 @@ def _arrays(dialect: Any, table: Any, columns: list[Any], data: list[list[Any]])
 
 
 def _server_generated(column: Any) -> bool:
-    """The database makes this primary key's value (autoincrement, identity, sequence,
-    or a server default)."""
+    """The database makes this column's value when the INSERT leaves it out: a
+    server default, identity or sequence, or a primary key's autoincrement."""
     if column.server_default is not None or column.identity is not None:
         return True
     if column.sequence is not None:
         return True
+    if not column.primary_key:
+        return False  # autoincrement is a primary key's
     table = column.table
     pk = table.primary_key.columns if table is not None else []
     from ..sql._types import Integer
