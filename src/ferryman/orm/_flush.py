@@ -83,7 +83,6 @@ def _one_unnest_update(core: Any) -> bool:
     states = list(core.dirty_states)
     mapper = states[0].mapper
     changed = None
-    known = core.changed_keys = {}  # reused by the flush that follows
     relationships = mapper.relationship_keys
     for state in states:
         if state.mapper is not mapper or state.status != PERSISTENT:
@@ -99,7 +98,6 @@ def _one_unnest_update(core: Any) -> bool:
             if any(key in committed for key in relationships):
                 return False  # its foreign keys change during the flush: not known yet
         keys = changed_keys(state)
-        known[id(state)] = keys
         if changed is None:
             changed = keys
         elif keys != changed:
@@ -142,7 +140,7 @@ def flush_plan(core: Any) -> Plan:
         raise
     finally:
         # only ever good for the flush right after the check
-        core.changed_keys = core.unnest_update = None
+        core.unnest_update = None
     return result
 
 

@@ -51,7 +51,6 @@ class SessionCore:
         self.sync_front: Any = None
         self.loader_thread: int | None = None
         self.markers: dict[Any, Loaded] = {}  # per mapper: see _state.Loaded
-        self.changed_keys: dict[int, list[str]] | None = None  # see _flush._update
         # (mapper, states, keys): changed objects a commit found to be one UPDATE
         self.unnest_update: tuple[Any, list[InstanceState], list[str]] | None = None
 

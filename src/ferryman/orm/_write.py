@@ -336,7 +336,6 @@ def update_rows(
     onupdate = [(p.key, p.column.onupdate) for p in mapper.column_attrs if p.column.onupdate]
     server = [p.key for p in mapper.column_attrs if p.column.server_onupdate is not None]
     pk_keys = mapper.pk_keys
-    known, core.changed_keys = core.changed_keys, None  # worked out by the commit's check
     if same_keys and not onupdate and not server and set(pk_keys).isdisjoint(same_keys):
         # one group, no per-object work (a key left unchanged is the key the row has)
         groups[tuple(same_keys)] = [s.obj.__dict__ for s in states]
@@ -344,9 +343,7 @@ def update_rows(
         states = []
     for state in states:
         d = state.obj.__dict__
-        keys = known.pop(id(state), None) if known else None
-        if keys is None:
-            keys = changed_keys(state)
+        keys = changed_keys(state)
         changed_states.append(state)
         if not keys:
             continue
