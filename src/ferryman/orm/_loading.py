@@ -29,6 +29,7 @@ from ._state import PERSISTENT, InstanceState, instance_state
 
 __all__ = [
     "MISSING",
+    "build_rows",
     "get_plan",
     "get_statement",
     "identity_lookup",
@@ -76,21 +77,14 @@ def orm_compiled(stmt: Any) -> tuple[QueryContext, ORMStatement]:
     state = stmt.__dict__
     compiled = state.get("_orm_compiled")
     if compiled is None:
-        key, binds = statement_key(stmt)
+        memo = state.get("_memo")  # statement_key(), inline
+        if memo is None:
+            binds: list[Any] = []
+            memo = state["_memo"] = (stmt._key(binds), binds)
+        key, binds = memo
         context = compile_orm_select(stmt, key, binds)
         compiled = state["_orm_compiled"] = (context, ORMStatement(context, key, binds))
     return compiled  # type: ignore[no-any-return]
-
-
-def one_statement_rows(
-    core: Any, context: QueryContext, stmt: Any, options: dict[str, Any], raw_rows: Any
-) -> list[Any]:
-    """The rows of an ORM select that needs no second query (``context.one_statement``)
-    from its raw rows: what ``query_plan``'s result holds, without running a plan."""
-    populate = bool(
-        options.get("populate_existing") or stmt._execution_options.get("populate_existing")
-    )  # populate_existing(), inline
-    return build_rows(context, raw_rows, core, populate)[0]
 
 
 def populate_existing(stmt: Any, options: dict[str, Any]) -> bool:

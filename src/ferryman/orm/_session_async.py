@@ -30,11 +30,11 @@ from ..engine._result_async import AsyncResult
 from ._flush import flush_plan, single_statement_flush
 from ._loading import (
     MISSING,
+    build_rows,
     get_plan,
     get_statement,
     identity_lookup,
     load_attribute_plan,
-    one_statement_rows,
     orm_compiled,
     orm_result,
     populate_existing,
@@ -371,7 +371,11 @@ class AsyncSession:
                 raw = await conn._execute_unbegun(orm_statement, params, True)
             else:
                 raw = await conn._run(conn._cache.prepare(orm_statement, params), True, True)
-            return context, one_statement_rows(self._core, context, statement, options, raw)
+            populate = bool(  # populate_existing(), inline
+                (options and options.get("populate_existing"))
+                or statement._execution_options.get("populate_existing")
+            )
+            return context, build_rows(context, raw, self._core, populate)[0]
         result = await self._run(query_plan(self._core, statement, params, options))
         return context, result._core.rows
 
