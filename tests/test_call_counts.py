@@ -76,7 +76,7 @@ def test_insert_per_object(engine: Any) -> None:
             session.add_all([Person(name="x", age=1) for _ in range(N)])
             session.commit()
 
-    assert _calls(run) / N <= 42
+    assert _calls(run) / N <= 33
 
 
 def test_load_per_object(engine: Any) -> None:
@@ -93,7 +93,7 @@ def test_get_in_a_fresh_session(engine: Any) -> None:
             with Session(engine) as session:
                 session.get(Person, i)
 
-    assert _calls(run) / 50 <= 118
+    assert _calls(run) / 50 <= 113
 
 
 def test_change_and_commit_per_object(engine: Any) -> None:
@@ -103,7 +103,7 @@ def test_change_and_commit_per_object(engine: Any) -> None:
                 person.age += 1
             session.commit()
 
-    assert _calls(run) / N <= 45
+    assert _calls(run) / N <= 42
 
 
 def test_selectinload_per_parent(engine: Any) -> None:
@@ -112,4 +112,4 @@ def test_selectinload_per_parent(engine: Any) -> None:
             stmt = select(Person).options(selectinload(Person.pets)).limit(N)
             assert len(session.scalars(stmt).all()) == N
 
-    assert _calls(run) / N <= 35
+    assert _calls(run) / N <= 34

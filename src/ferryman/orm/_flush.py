@@ -87,11 +87,7 @@ def _one_unnest_update(core: Any) -> bool:
     for state in states:
         if state.mapper is not mapper or state.status != PERSISTENT:
             return False
-        committed = state.committed  # a relationship loaded, or changed?
-        if relationships and (
-            not state.obj.__dict__.keys().isdisjoint(relationships)
-            or (committed and not committed.keys().isdisjoint(relationships))
-        ):
+        if relationships and state.holds_any(relationships):
             if not _writes_only_itself(state):
                 return False
             committed = state.committed or {}
@@ -197,10 +193,7 @@ def _flush(core: Any, undo: Undo) -> Plan:
         if to_many:
             keys = mapper.relationship_keys
             for state in mine_new + mine_dirty:
-                committed = state.committed  # a relationship loaded, or changed?
-                if not state.obj.__dict__.keys().isdisjoint(keys) or (
-                    committed and not committed.keys().isdisjoint(keys)
-                ):
+                if state.holds_any(keys):
                     _sync_one_to_many(core, state, undo, to_delete)
     for mapper in reversed(order):
         states = [s for s in to_delete.values() if s.mapper is mapper and s.key is not None]
@@ -345,7 +338,7 @@ def _orphans(core: Any, to_delete: dict[int, InstanceState]) -> None:
     """Children removed from a ``delete-orphan`` collection are deleted."""
     for state in list(core.dirty_states):
         committed = state.committed
-        if not committed or committed.keys().isdisjoint(state.mapper.relationship_keys):
+        if not committed or not state.holds_any(state.mapper.relationship_keys):
             continue  # no relationship changed
         d = state.obj.__dict__
         for rel in state.mapper.relationships.values():

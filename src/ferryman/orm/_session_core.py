@@ -146,7 +146,7 @@ class SessionCore:
         """Before a flush: whatever new and changed objects reach joins the session."""
         for state in [*self.new.values(), *self.dirty_states]:
             keys = state.mapper.relationship_keys
-            if keys and not state.obj.__dict__.keys().isdisjoint(keys):
+            if keys and state.holds_any(keys):
                 self._cascade_from(state)
 
     def add_all(self, objects: Any) -> None:

@@ -115,6 +115,15 @@ class InstanceState:
             )
         self.status = new
 
+    def holds_any(self, keys: frozenset[str]) -> bool:
+        """Whether one of ``keys`` (relationships: few) is loaded on the object or
+        was changed: else a flush has nothing to do along them for it."""
+        d, committed = self.obj.__dict__, self.committed
+        for key in keys:  # noqa: SIM110 (a loop, not any(): no generator per object)
+            if key in d or (committed is not None and key in committed):
+                return True
+        return False
+
     def describe(self) -> str:
         name = self.mapper.class_.__name__
         if self.key is None:

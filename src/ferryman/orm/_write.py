@@ -353,8 +353,11 @@ def update_rows(
                 undo.set(d, key, value() if callable(value) else value)
                 keys.append(key)
         committed = state.committed
-        if committed and not committed.keys().isdisjoint(pk_keys):
-            moved[id(d)] = committed  # the row is found by its old key
+        if committed:
+            for key in pk_keys:
+                if key in committed:
+                    moved[id(d)] = committed  # the row is found by its old key
+                    break
         group = groups.get(tuple(keys))
         if group is None:
             groups[tuple(keys)] = [d]
