@@ -1222,48 +1222,66 @@ def sqlite_extras(
     if notes.lines:
         calls += "\n" + "\n".join(notes.lines)
 
-    notes = Notes()
     measured = memory_per_object(contenders, admin, sizes.memory, sizes.rows)
+    memory = _tracemalloc_table(
+        f"sqlite: memory for {sizes.memory} users loaded with select(User)",
+        [
+            ("kept (session open), bytes per object", 0),
+            ("peak while loading, bytes per object", 1),
+        ],
+        lambda value: f"{value:,.0f}",
+        labels,
+        measured,
+        stack,
+        report,
+        markdown,
+    )
+    peaks = stream_peaks(contenders, admin, sizes)
+    streaming = _tracemalloc_table(
+        f"sqlite: memory while streaming users, yield_per={STREAM_BATCH}",
+        [(f"{sizes.stream // 10:,} users, peak MB", 0), (f"{sizes.stream:,} users, peak MB", 1)],
+        lambda value: f"{value / 1e6:,.1f}",
+        labels,
+        peaks,
+        stack,
+        report,
+        markdown,
+    )
+    return [calls, memory, streaming]
+
+
+def _tracemalloc_table(
+    title: str,
+    lines: list[tuple[str, int]],
+    show: Callable[[float], str],
+    labels: list[str],
+    measured: list[Any],
+    stack: Stack,
+    report: Report,
+    markdown: bool,
+) -> str:
+    """A memory table: a line per (name, index into each contender's measured pair);
+    a failed contender is noted once, under the table."""
+    ours, theirs = stack.versus
+    notes = Notes()
     rows = []
-    for what, pick in (("kept (session open)", 0), ("peak while loading", 1)):
-        cells = [f"{what}, bytes per object"]
+    for name, pick in lines:
+        cells = [name]
         for label, got in zip(labels, measured, strict=True):
             if isinstance(got, Failure):
                 report.failures += pick == 0
-                cells.append(notes.mark(got, label, "memory") if pick == 0 else "-")
+                cells.append(notes.mark(got, label, title) if pick == 0 else "-")
             else:
-                cells.append(f"{got[pick]:,.0f}")
+                cells.append(show(got[pick]))
         a, b = measured[ours], measured[theirs]
         fine = not isinstance(a, Failure) and not isinstance(b, Failure)
         cells.append(ratio(float(a[pick]), float(b[pick])) if fine else "-")
         rows.append(cells)
     headers = ["tracemalloc", *labels, "SQLAlchemy/ferryman"]
-    title = f"sqlite: memory for {sizes.memory} users loaded with select(User)"
-    memory = render(title, headers, rows, markdown)
+    table = render(title, headers, rows, markdown)
     if notes.lines:
-        memory += "\n" + "\n".join(notes.lines)
-
-    notes = Notes()
-    peaks = stream_peaks(contenders, admin, sizes)
-    rows = []
-    for pick, count in enumerate((sizes.stream // 10, sizes.stream)):
-        cells = [f"{count:,} users, peak MB"]
-        for label, got in zip(labels, peaks, strict=True):
-            if isinstance(got, Failure):
-                report.failures += pick == 0
-                cells.append(notes.mark(got, label, "streaming") if pick == 0 else "-")
-            else:
-                cells.append(f"{got[pick] / 1e6:,.1f}")
-        a, b = peaks[ours], peaks[theirs]
-        fine = not isinstance(a, Failure) and not isinstance(b, Failure)
-        cells.append(ratio(float(a[pick]), float(b[pick])) if fine else "-")
-        rows.append(cells)
-    headers = ["tracemalloc", *labels, "SQLAlchemy/ferryman"]
-    title = f"sqlite: memory while streaming users, yield_per={STREAM_BATCH}"
-    streaming = render(title, headers, rows, markdown)
-    if notes.lines:
-        streaming += "\n" + "\n".join(notes.lines)
-    return [calls, memory, streaming]
+        table += "\n" + "\n".join(notes.lines)
+    return table
 
 
 def main(argv: Sequence[str] | None = None) -> int:
