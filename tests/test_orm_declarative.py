@@ -276,3 +276,30 @@ def test_backref_makes_the_other_side() -> None:
     child = Child()
     parent = Parent(children=[child])
     assert child.parent is parent  # type: ignore[attr-defined]
+
+
+def test_select_of_a_class_reuses_its_parts() -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Thing(Base):
+        __tablename__ = "decl_things"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(20))
+
+    class Other(DeclarativeBase):
+        pass
+
+    class Thing2(Other):  # the same table name, another class and metadata
+        __tablename__ = "decl_things"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        label: Mapped[str] = mapped_column(String(20))
+
+    by_id = select(Thing).where(Thing.id == 1)
+    by_name = select(Thing).where(Thing.name == "x")
+    assert by_id._columns is by_name._columns  # made once for the class
+    assert str(by_id).endswith("WHERE decl_things.id = :id_1")
+    assert str(by_name).endswith("WHERE decl_things.name = :name_1")
+    assert "decl_things.label" in str(select(Thing2))
+    assert "decl_things.label" not in str(select(Thing))
+    assert by_id.where(Thing.name == "y")._key([]) != by_id._key([])

@@ -30,6 +30,7 @@ from typing import Any, Generic, TypeVar
 from .. import exc
 from ..sql import _types as types
 from ..sql._schema import Column, Constraint, ForeignKey, Index, MetaData, Table
+from ..sql._selectable import forget_select_head
 from ._annotations import (
     UNRESOLVED,
     Mapped,
@@ -558,6 +559,7 @@ def _map_class(cls: type, reg: registry) -> Mapper:
         )
     mapper = Mapper(cls, table, reg, columns, relationships, eager_defaults)
     cls.__mapper__ = mapper  # type: ignore[attr-defined]
+    forget_select_head(cls)  # a class mapped again: select(cls) works out its parts anew
     cls.__table__ = table  # type: ignore[attr-defined]
     mapper.instrument()
     reg._classes.setdefault(cls.__name__, []).append(cls)

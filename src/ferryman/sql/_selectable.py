@@ -459,6 +459,11 @@ _HEADS: dict[type, tuple[Any, ...]] = {}
 _HEADS_SIZE = 1024
 
 
+def forget_select_head(entity: type) -> None:
+    """Drop what select(entity) reuses (the ORM calls this when it maps a class)."""
+    _HEADS.pop(entity, None)
+
+
 def _count_bind(value: Any, what: str) -> Any:
     if value is None:
         return None
