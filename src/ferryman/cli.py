@@ -1,7 +1,9 @@
-"""The ``ferryman`` command: ``ferryman tour`` walks through the core API.
+"""The ``ferryman`` command: ``ferryman tour`` walks through async database access
+with ferryman (see ``_tour``).
 
 The tour runs on an embedded SQLite database in a temporary folder: no
-server, nothing to configure. ``--url`` runs it against another database.
+server, nothing to configure. ``--url`` runs it against another database (given
+with either its sync or its async driver), ``--step N`` runs one step.
 """
 
 from __future__ import annotations
@@ -12,83 +14,41 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import __version__, exc, text
-from .asyncio import create_async_engine
-from .engine import create_engine
+from . import __version__, exc
 
 
-def _step(title: str) -> None:
-    print(f"\n== {title} ==", flush=True)
+def tour(url: str | None, step: int | None = None) -> int:
+    """Run the tour (see ``ferryman._tour``) on ``url``, or on SQLite in a temporary
+    folder."""
+    from ._tour import Urls, run
 
-
-def _sync_part(url: str) -> None:
-    _step("1. A sync engine from a URL; the first statement begins a transaction")
-    engine = create_engine(url, echo=True)
-    with engine.connect() as conn:
-        print("->", conn.execute(text("SELECT 'Hello'")).scalar(), flush=True)
-
-    _step("2. engine.begin(): a transaction committed at the end of the block")
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS travelers")
-        conn.execute(
-            text("CREATE TABLE travelers (id INTEGER PRIMARY KEY, name VARCHAR(50), km INTEGER)")
-        )
-        conn.execute(
-            text("INSERT INTO travelers (id, name, km) VALUES (:id, :name, :km)"),
-            [{"id": 1, "name": "Ada", "km": 120}, {"id": 2, "name": "Grace", "km": 80}],
-        )
-
-    _step("3. A savepoint rolled back on error; the outer transaction goes on")
-    with engine.begin() as conn:
-        try:
-            with conn.begin_nested():
-                conn.execute(text("INSERT INTO travelers (id, name) VALUES (1, 'Dup')"))
-        except exc.IntegrityError as err:
-            print("-> caught IntegrityError:", err.orig, flush=True)
-        rows = conn.execute(text("SELECT id, name, km FROM travelers ORDER BY id")).all()
-        print("->", [(row.id, row.name, row.km) for row in rows], flush=True)
-    engine.dispose()
-
-
-async def _async_part(url: str) -> None:
-    _step("4. The same with an AsyncEngine: await execute(), async with begin()")
-    engine = create_async_engine(url, echo=True)
-    async with engine.begin() as conn:
-        result = await conn.execute(
-            text("SELECT name FROM travelers WHERE km > :km ORDER BY name"), {"km": 100}
-        )
-        print("->", result.scalars().all(), flush=True)
-
-    _step("5. Streaming rows as they come, and run_sync for sync helpers")
-    async with engine.connect() as conn:
-        stream = await conn.stream(text("SELECT id, name FROM travelers ORDER BY id"))
-        async for row in stream:
-            print("-> streamed", tuple(row), flush=True)
-        count = await conn.run_sync(
-            lambda sync_conn: sync_conn.execute(text("SELECT count(*) FROM travelers")).scalar()
-        )
-        print("-> counted in run_sync:", count, flush=True)
-    await engine.dispose()
-
-
-def tour(url: str | None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         if url is None:
             path = Path(folder) / "tour.db"
-            sync_url, async_url = f"sqlite:///{path}", f"sqlite+aiosqlite:///{path}"
+            urls = Urls(f"sqlite:///{path}", f"sqlite+aiosqlite:///{path}")
         else:
-            sync_url = async_url = url
-            if "+asyncpg" in url or "+aiosqlite" in url or "+psycopg_async" in url:
-                sync_url = (
-                    url.replace("+asyncpg", "+psycopg")
-                    .replace("+aiosqlite", "")
-                    .replace("+psycopg_async", "+psycopg")
-                )
-        print(f"ferryman {__version__} tour on {sync_url}", flush=True)
-        _sync_part(sync_url)
-        asyncio.run(_async_part(async_url))
+            urls = Urls(_sync_twin(url), _async_twin(url))
+        print(f"ferryman {__version__} tour on {urls.async_}", flush=True)
+        asyncio.run(run(urls, step))
     print("\nDone.", flush=True)
     return 0
+
+
+def _sync_twin(url: str) -> str:
+    """The URL of the same database for the sync engine."""
+    for driver, sync in (("+asyncpg", "+psycopg"), ("+psycopg_async", "+psycopg")):
+        url = url.replace(driver, sync)
+    return url.replace("+aiosqlite", "")
+
+
+def _async_twin(url: str) -> str:
+    """The URL of the same database for the async engine."""
+    scheme, sep, rest = url.partition("://")
+    if scheme in ("sqlite",):
+        return f"sqlite+aiosqlite{sep}{rest}"
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return f"postgresql+asyncpg{sep}{rest}"
+    return url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,14 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     tour_parser = commands.add_parser("tour", help="a guided walk through ferryman")
     tour_parser.add_argument("--url", help="database URL (default: SQLite in a temp folder)")
+    tour_parser.add_argument("--step", type=int, help="run only this step (1 to 5)")
     args = parser.parse_args(argv)
     if args.command != "tour":
         parser.print_help()
         return 0
     try:
-        return tour(args.url)
+        return tour(args.url, args.step)
     except exc.FerrymanError as err:
-        print(f"ferryman: {err}", file=sys.stderr)
+        reason = " ".join(str(err).split())  # one line, whatever the driver wrote
+        print(f"ferryman: {reason}", file=sys.stderr)
         return 2
 
 
