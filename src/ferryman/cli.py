@@ -13,8 +13,10 @@ import asyncio
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from . import __version__, exc
+from .types import NullType
 
 
 def tour(url: str | None, step: int | None = None) -> int:
@@ -32,6 +34,56 @@ def tour(url: str | None, step: int | None = None) -> int:
         asyncio.run(run(urls, step))
     print("\nDone.", flush=True)
     return 0
+
+
+def inspect_database(url: str) -> int:
+    """Print the tables (and views) of the database at ``url``: columns, types, keys
+    and indexes."""
+    from . import inspect
+    from .engine import create_engine
+
+    engine = create_engine(_sync_twin(url))
+    try:
+        with engine.connect() as conn:
+            inspector = inspect(conn)
+            dialect = conn.dialect.name
+            tables = inspector.get_table_names()
+            views = inspector.get_view_names()
+            print(f"{url}: {len(tables)} table(s), {len(views)} view(s)")
+            for kind, names in (("table", tables), ("view", views)):
+                for name in names:
+                    _print_table(inspector, dialect, kind, name)
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _print_table(inspector: Any, dialect: str, kind: str, name: str) -> None:
+    print(f"\n{kind} {name}")
+    columns = inspector.get_columns(name)
+    width = max(len(column["name"]) for column in columns)
+    for column in columns:
+        type_ = column["type"]
+        # a type ferryman does not know (or an untyped SQLite column) reads as NullType
+        type_name = "(unknown type)" if isinstance(type_, NullType) else type_.ddl(dialect)
+        parts = [f"  {column['name']:<{width}}  {type_name}"]
+        parts.append("NULL" if column["nullable"] else "NOT NULL")
+        if column["primary_key"]:
+            parts.append("PRIMARY KEY")
+        if column["default"] is not None:
+            parts.append(f"DEFAULT {column['default']}")
+        print("  ".join(parts))
+    if kind == "view":
+        return
+    for fk in inspector.get_foreign_keys(name):
+        print(
+            f"  foreign key ({', '.join(fk['constrained_columns'])}) -> "
+            f"{fk['referred_table']} ({', '.join(fk['referred_columns'])})"
+            + "".join(f" ON {key[2:].upper()} {value}" for key, value in fk["options"].items())
+        )
+    for index in inspector.get_indexes(name):
+        unique = "unique " if index["unique"] else ""
+        print(f"  {unique}index {index['name']} ({', '.join(index['column_names'])})")
 
 
 def _sync_twin(url: str) -> str:
@@ -58,11 +110,17 @@ def main(argv: list[str] | None = None) -> int:
     tour_parser = commands.add_parser("tour", help="a guided walk through ferryman")
     tour_parser.add_argument("--url", help="database URL (default: SQLite in a temp folder)")
     tour_parser.add_argument("--step", type=int, help="run only this step (1 to 5)")
+    inspect_parser = commands.add_parser(
+        "inspect", help="the tables, columns, types, keys and indexes of a database"
+    )
+    inspect_parser.add_argument("url", help="database URL (sync or async driver)")
     args = parser.parse_args(argv)
-    if args.command != "tour":
+    if args.command is None:
         parser.print_help()
         return 0
     try:
+        if args.command == "inspect":
+            return inspect_database(args.url)
         return tour(args.url, args.step)
     except exc.FerrymanError as err:
         reason = " ".join(str(err).split())  # one line, whatever the driver wrote

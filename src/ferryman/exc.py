@@ -17,6 +17,7 @@ The tree::
     │   ├── UnmappedInstanceError      a session was given an object of no mapped class
     │   ├── ObjectDeletedError         a refreshed object's row is gone
     │   ├── NoInspectionAvailable      inspect() was given something it can't inspect
+    │   ├── NoSuchTableError           reflection asked about a table that isn't there
     │   └── FlushError                 the unit of work cannot write the changes
     ├── TimeoutError                   no connection came free in pool_timeout
     └── StatementError                 a statement could not be executed
@@ -60,6 +61,7 @@ __all__ = [
     "NoInspectionAvailable",
     "NoResultFound",
     "NoSuchModuleError",
+    "NoSuchTableError",
     "NotSupportedError",
     "ObjectDeletedError",
     "ObjectNotExecutableError",
@@ -173,6 +175,12 @@ class NoInspectionAvailable(InvalidRequestError):
     """``inspect()`` was given an object it has no inspection for."""
 
     code = "no-inspection"
+
+
+class NoSuchTableError(InvalidRequestError):
+    """Reflection was asked about a table the database does not have."""
+
+    code = "no-such-table"
 
 
 class FlushError(InvalidRequestError):

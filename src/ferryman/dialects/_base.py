@@ -108,6 +108,9 @@ class Dialect:
     supports_returning: ClassVar[bool] = True
     statement_compiler: ClassVar[type[SQLCompiler]] = SQLCompiler
     supports_native_enum: ClassVar[bool] = False
+    # The module reading the database's catalog (table_names(), columns() ...: see
+    # sqlite/_reflection.py), or None where reflection is not written yet.
+    reflection: ClassVar[Any] = None
 
     def __init__(self, paramstyle: str, driver: str) -> None:
         self.paramstyle = paramstyle

@@ -140,6 +140,17 @@ class MetaData:
 
         drop_all(self, bind, tables, checkfirst)
 
+    def reflect(
+        self, bind: Any, schema: str | None = None, views: bool = False, only: Any = None
+    ) -> None:
+        """Add the database's tables (or those named in ``only``; views too with
+        ``views=True``) that are not here yet, with their columns, keys and indexes.
+        Takes a sync Connection or Engine; in async code
+        ``await conn.run_sync(metadata.reflect)``."""
+        from ._reflect import reflect_metadata
+
+        reflect_metadata(self, bind, schema if schema is not None else self.schema, views, only)
+
     def __repr__(self) -> str:
         return f"MetaData(tables={list(self.tables)})"
 
@@ -156,6 +167,7 @@ class Table(FromClause):
         *items: Any,
         schema: str | None = None,
         comment: str | None = None,
+        autoload_with: Any = None,
     ) -> None:
         if not isinstance(metadata, MetaData):
             raise exc.ArgumentError(
@@ -181,6 +193,19 @@ class Table(FromClause):
         if not self.primary_key.columns:
             self.primary_key.columns = [col for col in self.c if col.primary_key]
         metadata._add(self)
+        if autoload_with is not None:  # columns, keys and indexes from the database
+            if items:
+                raise exc.ArgumentError(
+                    f"Table({name!r}, ..., autoload_with=...) reads its columns from the "
+                    "database; give no Column objects with it"
+                )
+            from ._reflect import reflect_table
+
+            try:
+                reflect_table(self, autoload_with)
+            except BaseException:
+                del metadata.tables[self.fullname]
+                raise
 
     @property
     def fullname(self) -> str:

@@ -18,6 +18,7 @@ from ...sql._types import (
     TypeEngine,
 )
 from .._base import Dialect
+from . import _reflection
 
 __all__ = [
     "PGDialect",
@@ -181,6 +182,7 @@ class PGDialect(Dialect):
 
     statement_compiler: ClassVar[type[SQLCompiler]] = PGCompiler
     supports_native_enum: ClassVar[bool] = True
+    reflection: ClassVar[Any] = _reflection
     supports_sequences: ClassVar[bool] = True
     supports_comments: ClassVar[bool] = True
 

@@ -26,6 +26,7 @@ from ...sql._types import (
     Uuid,
 )
 from .._base import Dialect
+from . import _reflection
 
 __all__ = ["SQLiteDialect", "connect_args", "translate_error"]
 
@@ -168,6 +169,7 @@ class SQLiteDialect(Dialect):
     isolation_levels: ClassVar[frozenset[str]] = frozenset({"SERIALIZABLE", "AUTOCOMMIT"})
     statement_compiler: ClassVar[type[SQLCompiler]] = SQLiteCompiler
     supports_alter_constraint: ClassVar[bool] = False
+    reflection: ClassVar[Any] = _reflection
 
     def __init__(self, driver: str) -> None:
         super().__init__("qmark", driver)
