@@ -48,11 +48,17 @@ def _steps(out: str) -> dict[int, str]:
     return {int(part.split(" ", 1)[0]): part for part in parts}
 
 
-def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         main(["--version"])
     assert done.value.code == 0
     assert __version__ in capsys.readouterr().out
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "tour" in out and "inspect" in out
+    assert main([]) == 0  # no command: the help
 
 
 @pytest.mark.parametrize(
@@ -115,8 +121,10 @@ def test_the_tour_in_colour_on_a_terminal(
         (["tour", "--url", "nosuch://x"], "Unknown database backend"),
         (["tour", "--step", "9"], "--step takes 1 to 5, not 9"),
         (["tour", "--url", "postgresql+asyncpg://root@127.0.0.1:1/test"], "ferryman: "),
+        (["inspect", "nosuch://x"], "Unknown database backend"),
+        (["inspect", "postgresql://root@127.0.0.1:1/test"], "could not connect"),
     ],
-    ids=["bad-url", "bad-step", "no-server"],
+    ids=["bad-url", "bad-step", "no-server", "inspect-bad-url", "inspect-no-server"],
 )
 def test_the_tour_reports_bad_input(
     args: list[str], says: str, capsys: pytest.CaptureFixture[str]
