@@ -241,6 +241,11 @@ class StatementError(FerrymanError):
         return (type(self), (self.message, self.statement, self.params, None))
 
 
+# Errors a transaction may hit by losing a race with another one (serialization
+# failure, deadlock): running it again is the fix.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
 class DBAPIError(StatementError):
     """The driver or the database refused an operation.
 
@@ -267,6 +272,13 @@ class DBAPIError(StatementError):
         super().__init__(message, statement, params, orig, hide_parameters=hide_parameters)
         self.sqlstate = sqlstate
         self.connection_invalidated = connection_invalidated
+
+    @property
+    def retryable(self) -> bool:
+        """The transaction lost a race, not a rule: a serialization failure (SQLSTATE
+        40001) or a deadlock (40P01). Running the whole transaction again can succeed
+        (``session.run_transaction()`` does)."""
+        return self.sqlstate in RETRYABLE_SQLSTATES
 
     def __str__(self) -> str:
         head = f"({type(self.orig).__name__}) " if self.orig is not None else ""

@@ -23,7 +23,9 @@ an operation gets an ``InvalidRequestError`` at once.
 
 from __future__ import annotations
 import asyncio
+import random
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 from .. import exc
@@ -500,6 +502,55 @@ class Session:
             self._core.after_rollback()
             self._failed = None
             self._end_transaction()
+
+    def run_transaction(
+        self,
+        fn: Callable[[Any], Any],
+        *,
+        retries: int = 10,
+        backoff: float = 0.01,
+        max_backoff: float = 1.0,
+    ) -> Any:
+        """Run ``fn(session)`` in a transaction of its own, commit, and return what
+        ``fn`` returned. When the database says the transaction lost a race with
+        another one (a serialization failure or a deadlock: ``error.retryable``), roll
+        back and run the whole of ``fn`` again: up to ``retries`` more times, waiting
+        ``backoff`` seconds, doubled after each failure up to ``max_backoff``, with
+        jitter. Any other error rolls back and propagates.
+
+        Each attempt starts clean: objects a failed attempt added are expunged (after
+        the last one too, so the session is left without them), everything else is
+        expired by the rollback. So ``fn`` must do all its work through the session
+        it is given, and its effects outside the database must be safe to repeat. In
+        an ``Session`` ``fn`` is a coroutine function.
+        """
+        if retries < 0 or backoff < 0 or max_backoff < 0:
+            raise exc.ArgumentError(
+                f"run_transaction() needs retries, backoff and max_backoff >= 0, not {retries!r}, {backoff!r}, {max_backoff!r}"
+            )
+        if self.in_transaction() or self._core.has_changes():
+            raise exc.InvalidRequestError(
+                f"run_transaction() runs a whole transaction, so that it can run it again; this {type(self).__name__} has one in progress (or pending changes): commit() or rollback() first"
+            )
+        attempt = 0
+        while True:
+            try:
+                self._connection()
+                self._defer_begin = False
+                result = fn(self)
+                self.commit()
+                return result
+            except BaseException as error:
+                again = isinstance(error, exc.DBAPIError) and error.retryable
+                self.rollback()
+                for state in list(self._core.new.values()):
+                    self.expunge(state.obj)
+                if not again or attempt >= retries:
+                    raise
+                attempt += 1
+                delay = min(max_backoff, backoff * 2 ** (attempt - 1))
+                delay *= 0.5 + random.random() / 2
+                time.sleep(delay)
 
     def _end_transaction(self) -> None:
         self._savepoints.clear()

@@ -20,7 +20,9 @@ an operation gets an ``InvalidRequestError`` at once.
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
@@ -567,6 +569,61 @@ class AsyncSession:
             self._core.after_rollback()
             self._failed = None
             await self._end_transaction()
+
+    async def run_transaction(
+        self,
+        fn: Callable[[Any], Any],
+        *,
+        retries: int = 10,
+        backoff: float = 0.01,
+        max_backoff: float = 1.0,
+    ) -> Any:
+        """Run ``fn(session)`` in a transaction of its own, commit, and return what
+        ``fn`` returned. When the database says the transaction lost a race with
+        another one (a serialization failure or a deadlock: ``error.retryable``), roll
+        back and run the whole of ``fn`` again: up to ``retries`` more times, waiting
+        ``backoff`` seconds, doubled after each failure up to ``max_backoff``, with
+        jitter. Any other error rolls back and propagates.
+
+        Each attempt starts clean: objects a failed attempt added are expunged (after
+        the last one too, so the session is left without them), everything else is
+        expired by the rollback. So ``fn`` must do all its work through the session
+        it is given, and its effects outside the database must be safe to repeat. In
+        an ``AsyncSession`` ``fn`` is a coroutine function.
+        """
+        if retries < 0 or backoff < 0 or max_backoff < 0:
+            raise exc.ArgumentError(
+                f"run_transaction() needs retries, backoff and max_backoff >= 0, not "
+                f"{retries!r}, {backoff!r}, {max_backoff!r}"
+            )
+        if self.in_transaction() or self._core.has_changes():
+            raise exc.InvalidRequestError(
+                "run_transaction() runs a whole transaction, so that it can run it again; "
+                f"this {type(self).__name__} has one in progress (or pending changes): "
+                "commit() or rollback() first"
+            )
+        attempt = 0
+        while True:
+            try:
+                await self._connection()
+                self._defer_begin = False  # every statement of fn in the transaction
+                result = await fn(self)
+                await self.commit()
+                return result
+            except BaseException as error:
+                again = isinstance(error, exc.DBAPIError) and error.retryable
+                await self.rollback()
+                for state in list(self._core.new.values()):
+                    self.expunge(state.obj)  # what the failed attempt added goes with it
+                if not again or attempt >= retries:
+                    raise
+                attempt += 1
+                delay = min(max_backoff, backoff * 2 ** (attempt - 1))
+                delay *= 0.5 + random.random() / 2  # jitter: the two do not meet again
+                if ASYNC:
+                    await asyncio.sleep(delay)
+                else:
+                    time.sleep(delay)
 
     async def _end_transaction(self) -> None:
         self._savepoints.clear()
