@@ -365,3 +365,19 @@ def test_python_side_defaults_become_parameters() -> None:
     assert compiled.values(binds, {"kind": "given"}) == [1, "given", 2]
     upd = update(t).values(kind="x").compile(dialect=SQLITE)
     assert upd.string == "UPDATE d SET kind = ?, touched = ?"
+
+
+def test_a_named_bindparam_without_a_value_must_be_given() -> None:
+    from ferryman.sql import compile_element
+
+    stmt = select(users.c.id).where(users.c.name == bindparam("who"))
+    compiled = compile_element(stmt, SQLITE)
+    binds: list[object] = []
+    stmt._key(binds)  # type: ignore[arg-type]
+    assert compiled.values(binds, {"who": "ada"}) == ["ada"]
+    with pytest.raises(exc.StatementError, match="value is required for bind parameter 'who'"):
+        compiled.values(binds, {})
+    given = select(users.c.id).where(users.c.name == bindparam("who", None))
+    binds = []
+    given._key(binds)  # type: ignore[arg-type]
+    assert compile_element(given, SQLITE).values(binds, {}) == [None]  # None given: NULL

@@ -297,3 +297,23 @@ async def test_wrong_password(make_engine, url, password_pg):
     async with good.connect() as conn:
         assert await scalar(conn, "SELECT current_user") == "root"
         assert await scalar(conn, "SELECT CAST(:x AS INTEGER) * 2", {"x": 21}) == 42
+
+
+async def test_a_bindparam_nobody_gave_a_value_is_an_error(engine: Any) -> None:
+    from ferryman import Column, Integer, MetaData, String, Table, bindparam, select
+
+    table = Table(
+        "err_named", MetaData(), Column("id", Integer, primary_key=True), Column("code", String(9))
+    )
+    stmt = select(table.c.id).where(table.c.code == bindparam("code"))
+    async with engine.connect() as conn:
+        await conn.run_sync(table.metadata.create_all)
+        assert (await conn.execute(stmt, {"code": "x"})).all() == []
+        with pytest.raises(
+            exc.StatementError, match="value is required for bind parameter 'code'"
+        ):
+            await conn.execute(stmt)  # not a silent NULL
+        with pytest.raises(exc.StatementError, match="'code'"):
+            await conn.execute(stmt, {"other": 1})
+        await conn.rollback()
+        await conn.run_sync(table.metadata.drop_all)

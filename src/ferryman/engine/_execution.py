@@ -176,7 +176,14 @@ class StatementCache:
             values = compiled.values(binds, first)
             if compiled._bind_only is None and not first and not names:
                 indexes = [index for index, _, _ in compiled.plan]
-                if None not in indexes and not compiled.expanding and not compiled._defaults:
+                if (
+                    None not in indexes
+                    and not compiled.expanding
+                    and not compiled._defaults
+                    # anonymous binds (col == value): every statement of this shape
+                    # brings their values (a named one may have to come from the call)
+                    and all(binds[i].key is None for i in indexes)
+                ):
                     compiled._bind_only = tuple(indexes)
         sql = compiled.sql
         if compiled.expanding:

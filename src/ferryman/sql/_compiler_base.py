@@ -193,7 +193,7 @@ class ExpressionCompiled:
         for slot, (index, name, _) in enumerate(self.plan):
             if name in params:
                 out.append(params[name])
-            elif index is not None:
+            elif index is not None and not binds[index].required:
                 out.append(binds[index].value)
             elif slot in defaults:  # a column's Python-side default / onupdate
                 default = defaults[slot]

@@ -113,7 +113,9 @@ def coerce(value: Any, type_: TypeEngine | None = None) -> ClauseElement:
             and isinstance(value.type, NullType)
             and not isinstance(type_, NullType)
         ):
-            return BindParameter(value.key, value.value, type_, expanding=value.expanding)
+            return BindParameter(
+                value.key, value.value, type_, expanding=value.expanding, required=value.required
+            )
         return value  # type: ignore[no-any-return]
     if value is None:
         return Null()
@@ -133,7 +135,7 @@ class ColumnOperators:
         right: ClauseElement
         if type(other) in _PLAIN:  # coerce(), without its calls
             bind = right = _new(BindParameter)
-            bind.key, bind.value, bind.expanding = None, other, False
+            bind.key, bind.value, bind.expanding, bind.required = None, other, False, False
             bind.type = _type_for_value(other) if isinstance(type_, NullType) else type_
         else:
             right = coerce(other, None if isinstance(type_, NullType) else type_)
@@ -320,11 +322,17 @@ class BindParameter(ColumnElement):
     """A value sent as a bound parameter. ``key`` is None for anonymous values
     (the compiler names them after the column they meet)."""
 
-    __slots__ = ("expanding", "key", "type", "value")
+    __slots__ = ("expanding", "key", "required", "type", "value")
     __visit_name__ = "bindparam"
 
     def __init__(
-        self, key: str | None, value: Any = None, type_: Any = None, *, expanding: bool = False
+        self,
+        key: str | None,
+        value: Any = None,
+        type_: Any = None,
+        *,
+        expanding: bool = False,
+        required: bool = False,
     ) -> None:
         if key is not None and (not isinstance(key, str) or not key):
             raise exc.ArgumentError(f"bindparam() needs a non-empty string key, not {key!r}")
@@ -337,6 +345,8 @@ class BindParameter(ColumnElement):
         else:
             self.type = to_instance(type_)
         self.expanding = expanding
+        # bindparam("name") without a value: the execution must give one
+        self.required = required
 
     def _key(self, binds: list[BindParameter]) -> Any:
         binds.append(self)
@@ -349,14 +359,22 @@ class BindParameter(ColumnElement):
         return f"BindParameter({self.key!r}, {self.value!r})"
 
 
+_REQUIRED: Any = object()  # bindparam() given no value
+
+
 def bindparam(
-    key: str, value: Any = None, type_: Any = None, *, expanding: bool = False
+    key: str, value: Any = _REQUIRED, type_: Any = None, *, expanding: bool = False
 ) -> BindParameter:
     """A named bind parameter; its value comes from ``execute(stmt, {key: ...})``
-    unless given here. ``expanding=True`` renders a list as ``(?, ?, ...)``."""
+    unless given here (an execution that gives none for a ``bindparam()`` without a
+    value raises ``StatementError``). ``expanding=True`` renders a list as
+    ``(?, ?, ...)``."""
     if not isinstance(key, str) or not key:
         raise exc.ArgumentError(f"bindparam() needs a non-empty string key, not {key!r}")
-    return BindParameter(key, value, type_, expanding=expanding)
+    required = value is _REQUIRED
+    return BindParameter(
+        key, None if required else value, type_, expanding=expanding, required=required
+    )
 
 
 def literal(value: Any, type_: Any = None) -> BindParameter:
