@@ -376,3 +376,81 @@ async def test_server_restart_recovers_with_pre_ping(make_engine: Any, driver: s
             assert (await conn.execute(text("SELECT 4"))).scalar() == 4
     finally:
         server.close()
+
+
+# -- (c) a backend killed during a flush, and during a streamed read ------------------
+
+
+async def test_kill_during_a_flush_writes_the_objects_once(make_engine, pg_admin, make_session):
+    from ferryman import Integer
+    from ferryman.orm import DeclarativeBase, Mapped, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Parcel(Base):
+        __tablename__ = "fault_parcels"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    engine = make_engine(pool_size=2, max_overflow=0, pool_timeout=2)
+    async with engine.connect() as conn:
+        await conn.execute(text("DROP TABLE IF EXISTS fault_parcels"))
+        # each row's default takes 0.2 s: an INSERT of five rows is still running when
+        # the backend is killed
+        await conn.execute(
+            text(
+                "CREATE TABLE fault_parcels (id INTEGER PRIMARY KEY, "
+                "slow TEXT DEFAULT (pg_sleep(0.2)::text))"
+            )
+        )
+        await conn.commit()
+    session = make_session()
+    session.add(Parcel(id=1))
+    await session.commit()  # committed before the fault: it must stay, once
+    parcels = [Parcel(id=i) for i in range(2, 7)]
+    session.add_all(parcels)
+    async with engine.connect() as conn:  # the session's connection comes back pooled
+        pass
+    conn = await session.connection()
+    pid = await backend_pid(conn)
+    with _KillLater(pg_admin, pid, 0.3), pytest.raises(exc.OperationalError) as info:
+        await session.commit()  # the flush's INSERT is killed
+    assert info.value.connection_invalidated
+    assert all(p.id in range(2, 7) for p in parcels)
+    with pytest.raises(exc.PendingRollbackError):
+        await session.flush()
+    await session.rollback()
+    assert all(inspect_pending(p) for p in parcels)  # still to be written
+    await session.commit()  # on a new connection
+    await session.close()
+    assert await ids(engine, "fault_parcels") == [1, 2, 3, 4, 5, 6]
+    assert engine.pool.checkedout() == 0
+    async with engine.connect() as conn:
+        await conn.execute(text("DROP TABLE fault_parcels"))
+        await conn.commit()
+
+
+def inspect_pending(obj: Any) -> bool:
+    from ferryman import inspect
+
+    return bool(inspect(obj).pending)
+
+
+async def test_kill_during_a_streamed_read(make_engine, pg_admin):
+    engine = make_engine(pool_size=2, max_overflow=0, pool_timeout=2)
+    query = text("SELECT i, pg_sleep(0.002) FROM generate_series(1, 5000) AS i")
+    async with engine.connect() as conn:
+        pid = await backend_pid(conn)
+        result = await conn.stream(query, execution_options={"yield_per": 50})
+        first = await result.fetchmany(50)
+        assert [row[0] for row in first] == list(range(1, 51))
+        await kill(pg_admin, pid)
+        with pytest.raises(exc.OperationalError) as info:
+            while await result.fetchmany(50):
+                pass
+        assert info.value.connection_invalidated
+        assert engine.pool.checkedout() == 0  # the broken connection was discarded
+        await conn.rollback()
+    async with engine.connect() as conn:  # the next checkout works
+        assert await backend_pid(conn) != pid
+    assert engine.pool.checkedout() == 0

@@ -37,7 +37,13 @@ class PsycopgStream:
         try:
             return self._cursor.fetchmany(size)
         except psycopg.Error as err:
-            raise translate_error(err, self._cursor.connection) from err
+            error = translate_error(err, self._cursor.connection)
+            if error.connection_invalidated:
+                try:
+                    self._cursor.close()
+                except psycopg.Error:
+                    pass
+            raise error from err
 
     def close(self) -> None:
         try:

@@ -36,7 +36,15 @@ class PsycopgAsyncStream:
         try:
             return await self._cursor.fetchmany(size)
         except psycopg.Error as err:
-            raise translate_error(err, self._cursor.connection) from err
+            error = translate_error(err, self._cursor.connection)
+            if error.connection_invalidated:
+                # the server side is gone with the connection: let the cursor go too
+                # (left open, psycopg warns when it is collected)
+                try:
+                    await self._cursor.close()
+                except psycopg.Error:
+                    pass
+            raise error from err
 
     async def close(self) -> None:
         try:
