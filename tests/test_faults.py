@@ -454,3 +454,67 @@ async def test_kill_during_a_streamed_read(make_engine, pg_admin):
     async with engine.connect() as conn:  # the next checkout works
         assert await backend_pid(conn) != pid
     assert engine.pool.checkedout() == 0
+
+
+# -- (d) cancellation at every await point ---------------------------------------------
+
+
+@pytest.mark.async_only
+@pytest.mark.backends("postgresql", "sqlite")
+@pytest.mark.timeout(120)
+async def test_cancelled_at_every_await_point_of_a_unit_of_work(make_engine, driver):
+    """One task reads, adds, flushes and commits; it is cancelled after 0, 1, 2 ...
+    turns of the event loop (and after a few short delays), so that the cancellation
+    lands at each await point of execute, fetch, flush and commit in turn. Each
+    time: no connection kept out of the pool, nothing half-committed, and the next
+    unit of work runs."""
+    from ferryman import Integer, select
+    from ferryman.asyncio import async_sessionmaker
+    from ferryman.orm import DeclarativeBase, Mapped, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Parcel(Base):
+        __tablename__ = "fault_cancel_parcels"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    engine = make_engine(pool_size=2, max_overflow=0, pool_timeout=5)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.drop_all)
+        await conn.run_sync(Base.metadata.create_all)
+    Sessions = async_sessionmaker(engine)
+    completed: set[int] = set()
+
+    async def unit_of_work(new_id: int) -> None:
+        async with Sessions() as session:
+            (await session.scalars(select(Parcel).limit(5))).all()
+            session.add(Parcel(id=new_id))
+            await session.flush()
+            await session.commit()
+        completed.add(new_id)
+
+    waits = [("turns", n) for n in range(40)] + [("ms", n / 2) for n in range(1, 12)]
+    for new_id, (kind, amount) in enumerate(waits, 1):
+        task = asyncio.create_task(unit_of_work(new_id))
+        if kind == "turns":
+            for _ in range(int(amount)):
+                await asyncio.sleep(0)
+        else:
+            await asyncio.sleep(amount / 1000)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        assert engine.pool.checkedout() == 0, (kind, amount)
+
+    await unit_of_work(1000)  # the pool and the database are fine
+    async with engine.connect() as conn:
+        stored = set((await conn.execute(select(Parcel.id))).scalars().all())
+    assert completed <= stored  # what finished is there (once: it is the key)
+    assert stored <= completed | set(range(1, len(waits) + 1))  # nothing from nowhere
+    assert 1000 in stored
+    assert engine.pool.checkedout() == 0
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.drop_all)

@@ -101,6 +101,11 @@ class AiosqliteDriver:
                 thread.daemon = True
             raw = await pending
             await raw.execute("PRAGMA foreign_keys = ON")
+        except asyncio.CancelledError:
+            # Cancelled while connecting: the worker thread goes on opening the
+            # database; have it close what it opens, and stop (nobody else will).
+            pending.stop()
+            raise
         except _ERRORS as err:
             if thread is not None and thread.is_alive():
                 # aiosqlite stops its worker on a failed connect; let it finish while
