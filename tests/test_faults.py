@@ -518,3 +518,29 @@ async def test_cancelled_at_every_await_point_of_a_unit_of_work(make_engine, dri
     assert engine.pool.checkedout() == 0
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.drop_all)
+
+
+async def test_lock_timeout_is_a_clear_error(make_engine):
+    engine = make_engine(pool_size=2, max_overflow=0, pool_timeout=2)
+    await recreate(engine, "fault_locks")
+    async with engine.connect() as conn:
+        await conn.execute(text("INSERT INTO fault_locks (id) VALUES (1)"))
+        await conn.commit()
+    async with engine.connect() as holder:
+        await holder.execute(text("SELECT id FROM fault_locks WHERE id = 1 FOR UPDATE"))
+        async with engine.connect() as conn:
+            await conn.execute(text("SET LOCAL lock_timeout = 100"))
+            started = time.monotonic()
+            with pytest.raises(exc.OperationalError) as info:
+                await conn.execute(text("UPDATE fault_locks SET id = 2 WHERE id = 1"))
+            assert time.monotonic() - started < 3
+            error = info.value
+            assert error.sqlstate == "55P03" and "lock" in str(error)
+            assert not error.connection_invalidated and not error.retryable
+            await conn.rollback()  # the connection is fine after rollback
+            assert await scalar(conn, "SELECT count(*) FROM fault_locks") == 1
+        await holder.rollback()
+    assert engine.pool.checkedout() == 0
+    async with engine.connect() as conn:
+        await conn.execute(text("DROP TABLE fault_locks"))
+        await conn.commit()
