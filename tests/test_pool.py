@@ -481,3 +481,55 @@ def test_sync_queue_hands_items_between_threads() -> None:
     assert not failures
     assert sorted([q.get_nowait(), q.get_nowait()]) == [1, 2]
     assert q.get(0.05) is NOTHING  # empty: the wait times out
+
+
+@pytest.mark.drivers(*ASYNC_DRIVERS)
+async def test_a_waiting_task_is_not_starved(make_engine):
+    """Tasks that give their connection back and ask again at once do not take it
+    from under a task already waiting: it gets the next one, well before its timeout."""
+    engine = make_engine(pool_size=1, max_overflow=0, pool_timeout=3)
+    stop = asyncio.Event()
+
+    async def hog() -> None:
+        while not stop.is_set():
+            async with engine.connect() as conn:
+                await scalar(conn, "SELECT 1")
+
+    hogs = [asyncio.create_task(hog()) for _ in range(3)]
+    await asyncio.sleep(0.05)
+    started = time.monotonic()
+    async with engine.connect() as conn:
+        assert await scalar(conn, "SELECT 2") == 2
+    assert time.monotonic() - started < 1
+    stop.set()
+    await asyncio.gather(*hogs)
+    assert engine.pool.checkedout() == 0
+
+
+@pytest.mark.drivers("sqlite", "psycopg")
+def test_a_waiting_thread_is_not_starved(make_engine):
+    """The sync pool is fair the same way, between threads."""
+    import threading
+
+    engine = unwrap(make_engine(pool_size=1, max_overflow=0, pool_timeout=3))
+    stop = threading.Event()
+
+    def hog() -> None:
+        while not stop.is_set():
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1")).scalar()
+
+    hogs = [threading.Thread(target=hog) for _ in range(3)]
+    for thread in hogs:
+        thread.start()
+    time.sleep(0.05)
+    started = time.monotonic()
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 2")).scalar() == 2
+        assert time.monotonic() - started < 1
+    finally:
+        stop.set()
+        for thread in hogs:
+            thread.join()
+    assert engine.pool.checkedout() == 0

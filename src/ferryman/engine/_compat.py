@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -32,50 +31,26 @@ NOTHING: Any = object()  # what a queue get returns when it timed out / was empt
 
 
 class AQueue(Generic[T]):
-    """A LIFO (or FIFO) queue for one event loop; ``put`` never waits."""
+    """A LIFO (or FIFO) queue for one event loop; ``put`` never waits.
 
-    def __init__(self, lifo: bool = True) -> None:
-        self._queue: asyncio.Queue[T] = asyncio.LifoQueue() if lifo else asyncio.Queue()
-
-    def put(self, item: T) -> None:
-        self._queue.put_nowait(item)
-
-    def get_nowait(self) -> T:
-        try:
-            return self._queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return NOTHING  # type: ignore[no-any-return]
-
-    async def get(self, timeout: float | None) -> T:
-        """The next item, or ``NOTHING`` after ``timeout`` seconds."""
-        try:
-            async with asyncio.timeout(timeout):
-                return await self._queue.get()
-        except TimeoutError:
-            return NOTHING  # type: ignore[no-any-return]
-
-    def qsize(self) -> int:
-        return self._queue.qsize()
-
-
-class Queue(Generic[T]):
-    """A thread-safe LIFO (or FIFO) queue with the same methods as ``AQueue``.
-
-    ``put`` and ``get_nowait`` are single deque operations (atomic in CPython), so
-    checking a connection in and out takes no lock; only a ``get`` that has to wait
-    uses the condition, and ``put`` notifies only when someone waits."""
+    Fair: a ``put`` while tasks wait hands the item to the one that has waited
+    longest, so a task that gives a connection back and asks again at once does not
+    take it from under them (``asyncio.Queue`` lets it, and under load a waiter can
+    starve until its timeout)."""
 
     def __init__(self, lifo: bool = True) -> None:
         self._items: deque[T] = deque()
         self._take = self._items.pop if lifo else self._items.popleft
-        self._ready = threading.Condition(threading.Lock())
-        self._waiting = 0
+        self._waiters: deque[asyncio.Future[T]] = deque()
 
     def put(self, item: T) -> None:
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(item)  # straight to the longest-waiting task
+                return
         self._items.append(item)
-        if self._waiting:
-            with self._ready:
-                self._ready.notify()
 
     def get_nowait(self) -> T:
         try:
@@ -83,24 +58,85 @@ class Queue(Generic[T]):
         except IndexError:
             return NOTHING  # type: ignore[no-any-return]
 
-    def get(self, timeout: float | None) -> T:
+    async def get(self, timeout: float | None) -> T:
+        """The next item, or ``NOTHING`` after ``timeout`` seconds."""
         item = self.get_nowait()
         if item is not NOTHING:
             return item
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._ready:
-            self._waiting += 1
-            try:
-                while True:
-                    item = self.get_nowait()  # checked under the lock: no missed put
-                    if item is not NOTHING:
-                        return item
-                    remaining = None if deadline is None else deadline - time.monotonic()
-                    if remaining is not None and remaining <= 0:
-                        return NOTHING
-                    self._ready.wait(remaining)
-            finally:
-                self._waiting -= 1
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                return await waiter
+        except TimeoutError:
+            if waiter.done() and not waiter.cancelled():
+                return waiter.result()  # handed over just as the time ran out
+            return NOTHING
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.put(waiter.result())  # cancelled after the handover: pass it on
+            raise
+        finally:
+            if not waiter.done():
+                waiter.cancel()
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+
+class _Waiter(Generic[T]):
+    __slots__ = ("event", "gave_up", "item")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.item: Any = NOTHING
+        self.gave_up = False
+
+
+class Queue(Generic[T]):
+    """A thread-safe LIFO (or FIFO) queue with the same methods as ``AQueue``, fair
+    the same way: a ``put`` while threads wait hands the item to the one that has
+    waited longest. One short lock per operation."""
+
+    def __init__(self, lifo: bool = True) -> None:
+        self._items: deque[T] = deque()
+        self._take = self._items.pop if lifo else self._items.popleft
+        self._lock = threading.Lock()
+        self._waiters: deque[_Waiter[T]] = deque()
+
+    def put(self, item: T) -> None:
+        with self._lock:
+            waiters = self._waiters
+            while waiters:
+                waiter = waiters.popleft()
+                if not waiter.gave_up:
+                    waiter.item = item
+                    waiter.event.set()
+                    return
+            self._items.append(item)
+
+    def get_nowait(self) -> T:
+        try:
+            return self._take()  # a single deque operation: atomic in CPython
+        except IndexError:
+            return NOTHING  # type: ignore[no-any-return]
+
+    def get(self, timeout: float | None) -> T:
+        waiter: _Waiter[T] = _Waiter()
+        with self._lock:
+            item = self.get_nowait()
+            if item is not NOTHING:
+                return item
+            self._waiters.append(waiter)
+        if waiter.event.wait(timeout):
+            return waiter.item  # type: ignore[no-any-return]
+        with self._lock:
+            if waiter.event.is_set():  # handed over just as the time ran out
+                return waiter.item  # type: ignore[no-any-return]
+            waiter.gave_up = True
+        return NOTHING
 
     def qsize(self) -> int:
         return len(self._items)
