@@ -509,12 +509,44 @@ async def test_cancelled_at_every_await_point_of_a_unit_of_work(make_engine, dri
             pass
         assert engine.pool.checkedout() == 0, (kind, amount)
 
+    # One session through all of it: after a cancelled operation, rollback() makes it
+    # usable again, whichever await point the cancellation hit.
+    session = Sessions()
+    reused = 2000
+
+    async def in_the_same_session(new_id: int) -> None:
+        (await session.scalars(select(Parcel).limit(5))).all()
+        session.add(Parcel(id=new_id))
+        await session.flush()
+        await session.commit()
+        completed.add(new_id)
+
+    for kind, amount in waits:
+        reused += 1
+        task = asyncio.create_task(in_the_same_session(reused))
+        if kind == "turns":
+            for _ in range(int(amount)):
+                await asyncio.sleep(0)
+        else:
+            await asyncio.sleep(amount / 1000)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            await session.rollback()
+            for obj in list(session.new):
+                session.expunge(obj)
+        assert engine.pool.checkedout() == 0, (kind, amount)
+    await in_the_same_session(3000)
+    await session.close()
+
     await unit_of_work(1000)  # the pool and the database are fine
     async with engine.connect() as conn:
         stored = set((await conn.execute(select(Parcel.id))).scalars().all())
     assert completed <= stored  # what finished is there (once: it is the key)
-    assert stored <= completed | set(range(1, len(waits) + 1))  # nothing from nowhere
-    assert 1000 in stored
+    attempted = set(range(1, len(waits) + 1)) | set(range(2001, reused + 1))
+    assert stored <= completed | attempted  # nothing from nowhere
+    assert {1000, 3000} <= stored
     assert engine.pool.checkedout() == 0
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.drop_all)

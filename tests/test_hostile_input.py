@@ -27,6 +27,7 @@ from ferryman import (
     Column,
     Date,
     DateTime,
+    Double,
     Integer,
     LargeBinary,
     MetaData,
@@ -58,6 +59,8 @@ values = Table(
     Column("id", Integer, primary_key=True),
     Column("text", Text),
     Column("big", BigInteger),
+    Column("small", Integer),
+    Column("real", Double),
     Column("num", Numeric(30, 4)),
     Column("stamp", DateTime(timezone=True)),
     Column("day", Date),
@@ -196,6 +199,8 @@ def test_values_round_trip_through_core(tables: str, driver: str, backend: str) 
     @given(
         text=texts(backend),
         big=BIGINT,
+        small=st.integers(-(2**31), 2**31 - 1),
+        real=st.floats(allow_nan=False, allow_infinity=False, width=64),
         num=NUMERIC,
         stamp=STAMPS,
         day=st.dates(min_value=datetime.date(1, 1, 1), max_value=datetime.date(9999, 12, 31)),
@@ -213,6 +218,8 @@ def test_values_round_trip_through_core(tables: str, driver: str, backend: str) 
         got = _both(driver, tables, work)
         assert got["text"] == row["text"]
         assert got["big"] == row["big"] and got["flag"] is row["flag"]
+        assert got["small"] == row["small"]
+        assert got["real"] == row["real"]  # the same double, to the last bit
         assert got["num"] == row["num"]
         assert got["stamp"] == row["stamp"]  # the same instant
         assert got["day"] == row["day"]
