@@ -61,6 +61,8 @@ from ferryman.orm import (
     SessionTransaction,
 )
 
+pytest_plugins = ["ferryman.testing"]  # query_counter, no_n_plus_one
+
 PG = os.environ.get("FERRYMAN_TEST_PG", "root@127.0.0.1:5432/test")
 
 # name -> (backend, is_async, url factory taking a temporary folder)

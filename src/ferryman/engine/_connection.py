@@ -210,12 +210,18 @@ class Connection:
         return result.scalars()
 
     def _log_statement(self, prepared: Prepared) -> None:
+        """Log the statement (echo), and show it to the query counters watching."""
+        echo = self._echo
+        if echo.observers:
+            echo.observe(prepared.sql, prepared.user_params, prepared.many)
+        if not self._log:
+            return
         compiled = prepared.compiled
         if compiled is None:
             note = "raw sql"
         else:
             note = compile_note(prepared.fresh, compiled.compile_time, compiled.created_at)
-        self._echo.statement(prepared.sql, note, prepared.user_params, prepared.many)
+        echo.statement(prepared.sql, note, prepared.user_params, prepared.many)
 
     @overload
     def _run(
@@ -243,7 +249,7 @@ class Connection:
         ):
             self._ensure_ready()
         driver = self._driver
-        if self._log:
+        if self._log or self._echo.observers:
             self._log_statement(prepared)
         compiled, _, sql, params, many, user_params = prepared
         try:
@@ -308,7 +314,7 @@ class Connection:
                 "stream() runs one statement with one set of parameters; use execute() for an executemany"
             )
         self._ensure_ready()
-        if self._log:
+        if self._log or self._echo.observers:
             self._log_statement(prepared)
         in_tx = self._isolation() != "AUTOCOMMIT"
         try:

@@ -231,12 +231,18 @@ class AsyncConnection:
         return result.scalars()
 
     def _log_statement(self, prepared: Prepared) -> None:
+        """Log the statement (echo), and show it to the query counters watching."""
+        echo = self._echo
+        if echo.observers:
+            echo.observe(prepared.sql, prepared.user_params, prepared.many)
+        if not self._log:
+            return
         compiled = prepared.compiled
         if compiled is None:
             note = "raw sql"
         else:
             note = compile_note(prepared.fresh, compiled.compile_time, compiled.created_at)
-        self._echo.statement(prepared.sql, note, prepared.user_params, prepared.many)
+        echo.statement(prepared.sql, note, prepared.user_params, prepared.many)
 
     @overload
     async def _run(
@@ -264,7 +270,7 @@ class AsyncConnection:
         ):
             await self._ensure_ready()  # begins, reconnects, or raises PendingRollbackError
         driver = self._driver
-        if self._log:
+        if self._log or self._echo.observers:
             self._log_statement(prepared)
         compiled, _, sql, params, many, user_params = prepared
         try:
@@ -330,7 +336,7 @@ class AsyncConnection:
                 "use execute() for an executemany"
             )
         await self._ensure_ready()
-        if self._log:
+        if self._log or self._echo.observers:
             self._log_statement(prepared)
         in_tx = self._isolation() != "AUTOCOMMIT"
         try:

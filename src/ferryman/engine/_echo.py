@@ -47,9 +47,12 @@ def _ensure_handler() -> None:
 class Echo:
     """One engine's echo setting: ``False``, ``True`` or ``"debug"``."""
 
-    __slots__ = ("flag", "hide_parameters")
+    __slots__ = ("flag", "hide_parameters", "observers")
 
     def __init__(self, flag: bool | str, hide_parameters: bool = False) -> None:
+        # Called with (sql, parameters, executemany?) for each statement the engine's
+        # connections run: ``ferryman.testing``'s query counters.
+        self.observers: list[Any] = []
         if flag not in (True, False, "debug", None):
             from .. import exc
 
@@ -84,6 +87,10 @@ class Echo:
 
     def debug(self, message: str, *args: Any) -> None:
         self._emit(logging.DEBUG, message, args)
+
+    def observe(self, sql: str, params: Any, many: bool) -> None:
+        for observer in list(self.observers):
+            observer(sql, params, many)
 
     def statement(self, sql: str, note: str, params: Any, many: bool = False) -> None:
         self.info("%s", sql)

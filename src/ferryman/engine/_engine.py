@@ -59,7 +59,9 @@ class Engine:
 
     @echo.setter
     def echo(self, value: bool | str) -> None:
-        self._echo = Echo(value, self._echo.hide_parameters)
+        echo = Echo(value, self._echo.hide_parameters)
+        echo.observers = self._echo.observers
+        self._echo = echo
 
     def connect(self) -> Connection:
         """A connection: ``async with engine.connect() as conn:``."""

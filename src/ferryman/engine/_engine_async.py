@@ -60,7 +60,9 @@ class AsyncEngine:
 
     @echo.setter
     def echo(self, value: bool | str) -> None:
-        self._echo = Echo(value, self._echo.hide_parameters)
+        echo = Echo(value, self._echo.hide_parameters)
+        echo.observers = self._echo.observers  # the query counters watching go on
+        self._echo = echo
 
     def connect(self) -> AsyncConnection:
         """A connection: ``async with engine.connect() as conn:``."""
