@@ -64,7 +64,10 @@ def test_n_plus_one_is_caught(orm: Any) -> None:
             emails = [u.addresses[0].email for u in users]  # a lazy load per user
         assert len(emails) == 8 and queries.count == 8
         message = str(caught[0].message)
-        assert "selectinload(" in message and "test_testing.py" in message
+        assert "It loads User.addresses object by object" in message
+        assert ".options(selectinload(User.addresses))" in message
+        assert "test_testing.py" in message
+        assert queries.statements[0].loading == "User.addresses"
     with (
         Session(engine) as session,
         pytest.raises(exc.InvalidRequestError, match="N\\+1"),
@@ -99,3 +102,17 @@ def test_bad_arguments() -> None:
         count_queries(object()),
     ):
         pass
+
+
+@pytest.mark.async_only
+async def test_n_plus_one_through_awaitable_attrs(orm: Any) -> None:
+    from ferryman.asyncio import AsyncSession
+
+    async with AsyncSession(orm) as session:
+        users = (await session.scalars(select(User))).all()
+        with (
+            pytest.warns(NPlusOneWarning, match="selectinload\\(User.addresses\\)"),
+            detect_n_plus_one(orm, threshold=2),
+        ):
+            for user in users:
+                await user.awaitable_attrs.addresses  # one SELECT per user

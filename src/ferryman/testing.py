@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import exc
+from .orm._loading import LOADING_ATTRIBUTE
 
 __all__ = [
     "NPlusOneWarning",
@@ -54,6 +55,7 @@ class QueryRecord:
     params: Any
     many: bool
     where: str  # file:line of the code outside ferryman (and the standard library) that ran it
+    loading: str | None = None  # "Class.attribute" when a lazy load ran it
 
     def __str__(self) -> str:
         kind = " (executemany)" if self.many else ""
@@ -131,7 +133,9 @@ def count_queries(bind: Any) -> Iterator[QueryCounter]:
     counter = QueryCounter()
 
     def record(sql: str, params: Any, many: bool) -> None:
-        counter.statements.append(QueryRecord(sql, params, many, _caller()))
+        counter.statements.append(
+            QueryRecord(sql, params, many, _caller(), LOADING_ATTRIBUTE.get())
+        )
 
     with _watching(bind, record):
         yield counter
@@ -149,16 +153,24 @@ def detect_n_plus_one(
     seen: dict[str, int] = {}
 
     def record(sql: str, params: Any, many: bool) -> None:
-        where = _caller()
-        counter.statements.append(QueryRecord(sql, params, many, where))
+        where, loading = _caller(), LOADING_ATTRIBUTE.get()
+        counter.statements.append(QueryRecord(sql, params, many, where, loading))
         runs = seen[sql] = seen.get(sql, 0) + 1
         if runs == threshold + 1:
+            if loading is not None:
+                why = (
+                    f"It loads {loading} object by object (a lazy load in a loop): load it "
+                    f"with the query instead: .options(selectinload({loading})) (one more "
+                    f"SELECT for all of them) or .options(joinedload({loading})) (a JOIN)"
+                )
+            else:
+                why = (
+                    "A query in a loop? Run one for all of them (an IN list, a join), or "
+                    "for a relationship load it with the query: .options(selectinload(...))"
+                )
             message = (
                 f"N+1 queries: this statement ran {runs} times in one block (threshold "
-                f"{threshold}), the last time from {where}: {sql}. A relationship loaded "
-                "lazily in a loop? Load it with the query instead: "
-                ".options(selectinload(Parent.children)) (one more SELECT for all of "
-                "them) or .options(joinedload(Parent.children)) (a JOIN)"
+                f"{threshold}), the last time from {where}: {sql}. {why}"
             )
             if raise_error:
                 raise exc.InvalidRequestError(message)

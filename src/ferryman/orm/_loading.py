@@ -13,6 +13,7 @@ its values (pending changes win) but fill what was expired.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from operator import itemgetter
 from typing import Any
 
@@ -28,6 +29,7 @@ from ._query import EntityLoad, ORMStatement, QueryContext, compile_orm_select
 from ._state import PERSISTENT, InstanceState, instance_state
 
 __all__ = [
+    "LOADING_ATTRIBUTE",
     "MISSING",
     "build_rows",
     "get_plan",
@@ -41,6 +43,10 @@ __all__ = [
 ]
 
 _IN_CHUNK = 500
+
+# "Class.attribute" while a session loads that attribute on its own (a lazy load,
+# awaitable_attrs): ferryman.testing names it when the loads repeat (N+1).
+LOADING_ATTRIBUTE: ContextVar[str | None] = ContextVar("ferryman_loading_attribute", default=None)
 
 
 def statement_key(stmt: Any) -> tuple[Any, list[Any]]:

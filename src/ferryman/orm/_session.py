@@ -33,6 +33,7 @@ from ..engine._result import Result
 from ..engine._result import Result
 from ._flush import flush_plan, single_statement_flush
 from ._loading import (
+    LOADING_ATTRIBUTE,
     MISSING,
     build_rows,
     get_plan,
@@ -663,7 +664,11 @@ class Session:
         with self._op():
             if self._ready_to_query():
                 self._autoflush()
-            self._run(load_attribute_plan(self._core, state, key))
+            origin = LOADING_ATTRIBUTE.set(f"{state.mapper.class_.__name__}.{key}")
+            try:
+                self._run(load_attribute_plan(self._core, state, key))
+            finally:
+                LOADING_ATTRIBUTE.reset(origin)
 
     def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(self, *args, **kwargs)``: the sync twin of ``Session.run_sync``."""

@@ -31,6 +31,7 @@ from ..engine._result import Result
 from ..engine._result_async import AsyncResult
 from ._flush import flush_plan, single_statement_flush
 from ._loading import (
+    LOADING_ATTRIBUTE,
     MISSING,
     build_rows,
     get_plan,
@@ -737,7 +738,12 @@ class AsyncSession:
         async with self._op():
             if self._ready_to_query():
                 await self._autoflush()
-            await self._run(load_attribute_plan(self._core, state, key))
+            # what the statements are for, for ferryman.testing's N+1 messages
+            origin = LOADING_ATTRIBUTE.set(f"{state.mapper.class_.__name__}.{key}")
+            try:
+                await self._run(load_attribute_plan(self._core, state, key))
+            finally:
+                LOADING_ATTRIBUTE.reset(origin)
 
     if ASYNC:
 
