@@ -495,8 +495,11 @@ async def test_cancelled_at_every_await_point_of_a_unit_of_work(make_engine, dri
         completed.add(new_id)
 
     waits = [("turns", n) for n in range(40)] + [("ms", n / 2) for n in range(1, 12)]
-    for new_id, (kind, amount) in enumerate(waits, 1):
-        task = asyncio.create_task(unit_of_work(new_id))
+
+    async def cancelled(work: Any, kind: str, amount: float) -> bool:
+        """Run ``work`` in a task cancelled after ``amount`` turns of the loop or
+        milliseconds; whether the cancellation caught it."""
+        task = asyncio.create_task(work)
         if kind == "turns":
             for _ in range(int(amount)):
                 await asyncio.sleep(0)
@@ -506,7 +509,11 @@ async def test_cancelled_at_every_await_point_of_a_unit_of_work(make_engine, dri
         try:
             await task
         except asyncio.CancelledError:
-            pass
+            return True
+        return False
+
+    for new_id, (kind, amount) in enumerate(waits, 1):
+        await cancelled(unit_of_work(new_id), kind, amount)
         assert engine.pool.checkedout() == 0, (kind, amount)
 
     # One session through all of it: after a cancelled operation, rollback() makes it
@@ -523,16 +530,7 @@ async def test_cancelled_at_every_await_point_of_a_unit_of_work(make_engine, dri
 
     for kind, amount in waits:
         reused += 1
-        task = asyncio.create_task(in_the_same_session(reused))
-        if kind == "turns":
-            for _ in range(int(amount)):
-                await asyncio.sleep(0)
-        else:
-            await asyncio.sleep(amount / 1000)
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
+        if await cancelled(in_the_same_session(reused), kind, amount):
             await session.rollback()
             for obj in list(session.new):
                 session.expunge(obj)
