@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import exc
+from .engine._echo import Echo
 from .orm._loading import LOADING_ATTRIBUTE
 
 __all__ = [
@@ -87,16 +88,12 @@ class QueryCounter:
             )
 
 
-def _echo_of(bind: Any) -> Any:
-    """The engine's echo (where connections report statements) for an engine,
-    connection or session, sync or async."""
-    for candidate in (bind, getattr(bind, "bind", None), getattr(bind, "engine", None)):
+def _echo_of(bind: Any) -> Echo:
+    """The engine's echo (where its connections report statements) for an engine or
+    a connection (their own ``_echo``) or a session (its bind's), sync or async."""
+    for candidate in (bind, getattr(bind, "bind", None)):
         echo = getattr(candidate, "_echo", None)
-        if echo is not None and hasattr(echo, "observers"):
-            return echo
-        engine = getattr(candidate, "engine", None)
-        echo = getattr(engine, "_echo", None)
-        if echo is not None and hasattr(echo, "observers"):
+        if isinstance(echo, Echo):
             return echo
     raise exc.ArgumentError(
         f"count_queries() and detect_n_plus_one() watch an engine, a connection or a "
@@ -149,14 +146,12 @@ def detect_n_plus_one(
     ``threshold`` times in the block; yields the block's ``QueryCounter``."""
     if not isinstance(threshold, int) or threshold < 1:
         raise exc.ArgumentError(f"threshold must be a positive integer, not {threshold!r}")
-    counter = QueryCounter()
     seen: dict[str, int] = {}
 
-    def record(sql: str, params: Any, many: bool) -> None:
-        where, loading = _caller(), LOADING_ATTRIBUTE.get()
-        counter.statements.append(QueryRecord(sql, params, many, where, loading))
+    def check(sql: str, params: Any, many: bool) -> None:
         runs = seen[sql] = seen.get(sql, 0) + 1
         if runs == threshold + 1:
+            loading = LOADING_ATTRIBUTE.get()
             if loading is not None:
                 why = (
                     f"It loads {loading} object by object (a lazy load in a loop): load it "
@@ -170,13 +165,13 @@ def detect_n_plus_one(
                 )
             message = (
                 f"N+1 queries: this statement ran {runs} times in one block (threshold "
-                f"{threshold}), the last time from {where}: {sql}. {why}"
+                f"{threshold}), the last time from {_caller()}: {sql}. {why}"
             )
             if raise_error:
                 raise exc.InvalidRequestError(message)
             warnings.warn(NPlusOneWarning(message), stacklevel=2)
 
-    with _watching(bind, record):
+    with count_queries(bind) as counter, _watching(bind, check):
         yield counter
 
 

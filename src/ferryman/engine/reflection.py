@@ -25,7 +25,7 @@ class Inspector:
     def __init__(self, bind: Any) -> None:
         self.bind = bind
         self.dialect = bind.dialect
-        catalog(bind)  # raises for a dialect without reflection
+        self._catalog = catalog(bind)  # raises for a dialect without reflection
 
     @contextlib.contextmanager
     def _conn(self) -> Iterator[Any]:
@@ -41,10 +41,10 @@ class Inspector:
 
     def get_table_names(self, schema: str | None = None) -> list[str]:
         """The tables' names, sorted."""
-        return self._read(catalog(self.bind).table_names, schema)  # type: ignore[no-any-return]
+        return self._read(self._catalog.table_names, schema)  # type: ignore[no-any-return]
 
     def get_view_names(self, schema: str | None = None) -> list[str]:
-        return self._read(catalog(self.bind).view_names, schema)  # type: ignore[no-any-return]
+        return self._read(self._catalog.view_names, schema)  # type: ignore[no-any-return]
 
     def has_table(self, table_name: str, schema: str | None = None) -> bool:
         return table_name in self.get_table_names(schema)
@@ -53,22 +53,22 @@ class Inspector:
         """Per column: ``name``, ``type`` (a ferryman type), ``nullable``, ``default``
         (the SQL text, or None), ``autoincrement``, ``primary_key``;
         ``exc.NoSuchTableError`` for a table that is not there."""
-        return self._read(catalog(self.bind).columns, table_name, schema)  # type: ignore[no-any-return]
+        return self._read(self._catalog.columns, table_name, schema)  # type: ignore[no-any-return]
 
     def get_pk_constraint(self, table_name: str, schema: str | None = None) -> dict[str, Any]:
         """``{"name": ..., "constrained_columns": [...]}``."""
-        return self._read(catalog(self.bind).pk_constraint, table_name, schema)  # type: ignore[no-any-return]
+        return self._read(self._catalog.pk_constraint, table_name, schema)  # type: ignore[no-any-return]
 
     def get_foreign_keys(self, table_name: str, schema: str | None = None) -> list[dict[str, Any]]:
         """Per foreign key: ``name``, ``constrained_columns``, ``referred_schema``,
         ``referred_table``, ``referred_columns``, ``options`` (``ondelete``,
         ``onupdate``)."""
-        return self._read(catalog(self.bind).foreign_keys, table_name, schema)  # type: ignore[no-any-return]
+        return self._read(self._catalog.foreign_keys, table_name, schema)  # type: ignore[no-any-return]
 
     def get_indexes(self, table_name: str, schema: str | None = None) -> list[dict[str, Any]]:
         """Per index (not the primary key's): ``name``, ``column_names``, ``unique``,
         ``duplicates_constraint`` (the UNIQUE constraint it serves, if any)."""
-        return self._read(catalog(self.bind).indexes, table_name, schema)  # type: ignore[no-any-return]
+        return self._read(self._catalog.indexes, table_name, schema)  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return f"<Inspector {self.dialect.name}>"

@@ -335,11 +335,7 @@ class Session:
                 raw = conn._execute_unbegun(orm_statement, params, True)
             else:
                 raw = conn._run(conn._cache.prepare(orm_statement, params), True, True)
-            populate = bool(
-                options
-                and options.get("populate_existing")
-                or statement._execution_options.get("populate_existing")
-            )
+            populate = populate_existing(statement, options)
             return (context, build_rows(context, raw, self._core, populate)[0])
         result = self._run(query_plan(self._core, statement, params, options))
         return (context, result._core.rows)

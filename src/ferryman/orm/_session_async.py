@@ -374,10 +374,7 @@ class AsyncSession:
                 raw = await conn._execute_unbegun(orm_statement, params, True)
             else:
                 raw = await conn._run(conn._cache.prepare(orm_statement, params), True, True)
-            populate = bool(  # populate_existing(), inline
-                (options and options.get("populate_existing"))
-                or statement._execution_options.get("populate_existing")
-            )
+            populate = populate_existing(statement, options)
             return context, build_rows(context, raw, self._core, populate)[0]
         result = await self._run(query_plan(self._core, statement, params, options))
         return context, result._core.rows

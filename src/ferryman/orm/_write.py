@@ -370,12 +370,13 @@ def update_rows(
     for changed, dicts in groups.items():
         # the values, column by column: the changed ones, then the key the row has
         values = [list(map(itemgetter(k), dicts)) for k in (*changed, *pk_keys)]
-        if moved:
-            for i, d in enumerate(dicts):
-                old = moved.get(id(d))
-                for j, key in enumerate(pk_keys, len(changed)):
-                    if old is not None and old.get(key, NO_VALUE) is not NO_VALUE:
-                        values[j][i] = old[key]
+        for i, d in enumerate(dicts) if moved else ():
+            old = moved.get(id(d))
+            if old is None:
+                continue
+            for j, key in enumerate(pk_keys, len(changed)):
+                if old.get(key, NO_VALUE) is not NO_VALUE:
+                    values[j][i] = old[key]
         columns = [mapper.attrs_by_key[k].column for k in changed]
         casts = unnest_casts(dialect, columns + mapper.primary_key)
         if casts is not None and len(dicts) > 1:
