@@ -46,6 +46,7 @@ from typing import Any
 
 __all__ = [
     "ArgumentError",
+    "CompileError",
     "DBAPIError",
     "DataError",
     "DatabaseError",
@@ -86,6 +87,13 @@ class ArgumentError(FerrymanError):
     """An argument (URL, option, parameter set) is not valid."""
 
     code = "argument"
+
+
+class CompileError(ArgumentError):
+    """A statement can't be written in this database's SQL (a construct it lacks,
+    such as UPDATE ... RETURNING on MariaDB, or a VARCHAR without a length on MySQL)."""
+
+    code = "compile"
 
 
 class NoSuchModuleError(ArgumentError):
@@ -244,6 +252,8 @@ class StatementError(FerrymanError):
 # Errors a transaction may hit by losing a race with another one (serialization
 # failure, deadlock): running it again is the fix.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+# MySQL / MariaDB error numbers of the same kind: deadlock, lock wait timeout.
+RETRYABLE_ERRNOS = frozenset({1205, 1213})
 
 
 class DBAPIError(StatementError):
@@ -251,9 +261,9 @@ class DBAPIError(StatementError):
 
     Beyond ``statement``/``params``/``orig``: ``sqlstate`` (the five-character
     SQLSTATE on PostgreSQL, the result code name such as ``SQLITE_CONSTRAINT_UNIQUE``
-    on SQLite, or ``None``) and ``connection_invalidated`` (true when the
-    connection was lost and has been discarded; the next checkout gets a new
-    one).
+    on SQLite, or ``None``), ``errno`` (MySQL's error number, else ``None``) and
+    ``connection_invalidated`` (true when the connection was lost and has been
+    discarded; the next checkout gets a new one).
     """
 
     code = "dbapi"
@@ -268,17 +278,20 @@ class DBAPIError(StatementError):
         sqlstate: str | None = None,
         connection_invalidated: bool = False,
         hide_parameters: bool = False,
+        errno: int | None = None,
     ) -> None:
         super().__init__(message, statement, params, orig, hide_parameters=hide_parameters)
         self.sqlstate = sqlstate
+        self.errno = errno
         self.connection_invalidated = connection_invalidated
 
     @property
     def retryable(self) -> bool:
         """The transaction lost a race, not a rule: a serialization failure (SQLSTATE
-        40001) or a deadlock (40P01). Running the whole transaction again can succeed
-        (``session.run_transaction()`` does)."""
-        return self.sqlstate in RETRYABLE_SQLSTATES
+        40001), a deadlock (40P01; MySQL 1213) or a lock wait timeout (MySQL 1205).
+        Running the whole transaction again can succeed (``session.run_transaction()``
+        does)."""
+        return self.sqlstate in RETRYABLE_SQLSTATES or self.errno in RETRYABLE_ERRNOS
 
     def __str__(self) -> str:
         head = f"({type(self.orig).__name__}) " if self.orig is not None else ""

@@ -38,7 +38,7 @@ from ..sql._types import (
     Uuid,
 )
 
-__all__ = ["Processor", "check_for", "compose"]
+__all__ = ["Processor", "check_for", "compose", "json_path"]
 
 Processor = Callable[[Any], Any]
 
@@ -138,3 +138,15 @@ def decorated(
         return type_.process_result_value(value, dialect)
 
     return compose(bind, inner_bind(impl)), compose(inner_result(impl), result)
+
+
+def json_path(key: Any) -> str:
+    """A JSON path for SQLite's and MySQL's JSON functions: ``$."name"``, ``$[0]``,
+    ``$."a"[0]``, from a key or a tuple of keys."""
+    path = "$"
+    for part in key if isinstance(key, tuple) else (key,):
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += '."' + part.replace('"', '\\"') + '"'
+    return path

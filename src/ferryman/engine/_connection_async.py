@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .. import exc
 from ..dialects._base import Dialect
+from ..sql._compiler_base import LASTROWID
 from ._echo import compile_note
 from ._entry import PoolEntry
 from ._execution import Prepared, check_options
@@ -300,7 +301,7 @@ class AsyncConnection:
             ready = False
         process = compiled.process_rows if compiled is not None else None
         if compiled is not None and compiled.primary_key:
-            return _with_primary_key(compiled, rows, rowcount)
+            return _with_primary_key(compiled, rows, rowcount, lastrowid)
         if process is not None and keys is not None:
             return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, False, process)
         return Result(keys, rows, None, rowcount, lastrowid, self._log_rows, ready)
@@ -659,12 +660,14 @@ class AsyncConnection:
         return f"<{type(self).__name__} {self.engine.url} {state}>"
 
 
-def _with_primary_key(compiled: Any, rows: Any, rowcount: int) -> Result:
+def _with_primary_key(compiled: Any, rows: Any, rowcount: int, lastrowid: Any) -> Result:
     """The result of an INSERT whose primary key ferryman asked back: no rows for
-    the caller, the key in ``inserted_primary_key``."""
-    result = Result(None, (), None, rowcount if rowcount >= 0 else len(rows))
+    the caller, the key in ``inserted_primary_key`` (or the driver's last row id)."""
+    result = Result(None, (), None, rowcount if rowcount >= 0 else len(rows), lastrowid)
     key: tuple[Any, ...] | None = None
-    if rows:
+    if compiled.primary_key is LASTROWID:
+        key = (lastrowid,) if lastrowid is not None else None
+    elif rows:
         values = list(rows[0])
         for i, processor in enumerate(compiled.result_processors or ()):
             if processor is not None and values[i] is not None:

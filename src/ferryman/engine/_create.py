@@ -65,6 +65,8 @@ def _build(url_or_str: str | URL, is_async: bool, kwargs: dict[str, Any]) -> Any
         )
     url = make_url(url_or_str)
     driver = load_driver(url.get_backend_name(), url.get_driver_name(), is_async)
+    if hasattr(driver, "for_engine"):  # a dialect that learns its server (MySQL / MariaDB)
+        driver = driver.for_engine()
     dialect = driver.dialect
     isolation_level = kwargs.get("isolation_level")
     if isolation_level is not None:

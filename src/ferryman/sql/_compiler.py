@@ -60,13 +60,14 @@ def compile_element(
     """Compile ``element`` for ``dialect`` (the generic one when None).
 
     ``primary_key``: a single-row INSERT also returns the new row's primary key
-    (for ``result.inserted_primary_key``) where the dialect has RETURNING."""
+    (for ``result.inserted_primary_key``): with RETURNING where the dialect has it,
+    else from the driver's last row id (a single-column key)."""
     dialect = dialect or GenericDialect()
     binds: list[BindParameter] = []
     element._key(binds)
     compiler_class = getattr(dialect, "statement_compiler", SQLCompiler)
     compiler = compiler_class(dialect, binds, param_names, literal_binds)
-    compiler.want_primary_key = primary_key and getattr(dialect, "supports_returning", False)
+    compiler.want_primary_key = primary_key
     compiled = compiler.compile(element)
     if isinstance(dialect, GenericDialect) or literal_binds:
         compiled_params = {}

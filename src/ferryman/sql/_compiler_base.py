@@ -28,7 +28,11 @@ from ._schema import Column, Table
 from ._text import _placeholder
 from ._types import NullType
 
-__all__ = ["BaseCompiler", "ExpressionCompiled"]
+__all__ = ["LASTROWID", "BaseCompiler", "ExpressionCompiled"]
+
+# ExpressionCompiled.primary_key of an INSERT whose new key is the driver's last
+# row id (a database without RETURNING).
+LASTROWID = ["<lastrowid>"]
 
 
 RESERVED = frozenset(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import exc
-from ._compiler_base import _label
+from ._compiler_base import LASTROWID, _label
 from ._compiler_select import SelectCompiler
 from ._elements import ClauseElement, and_
 from ._schema import Column
@@ -31,6 +31,10 @@ class DMLCompiler(SelectCompiler):
             or stmt._from_select is not None
             or not columns
         ):
+            return ""
+        if not getattr(self.dialect, "supports_returning", False):
+            if len(columns) == 1:
+                self._primary_key = LASTROWID  # the driver's last row id is the key
             return ""
         self._primary_key = [c.name for c in columns]
         self._result_types = [c.type for c in columns]

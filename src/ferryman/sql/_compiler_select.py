@@ -146,6 +146,18 @@ class SelectCompiler(BaseCompiler):
         names = ", ".join(self.quote(c.name) for c in values.c)
         return f"(VALUES {rows}) AS {self.quote(self.name_of(values))} ({names})"
 
+    def values_as_union(self, values: Any) -> str:
+        """A VALUES list as a derived table of ``SELECT ... UNION ALL`` rows, for
+        databases that can't name a VALUES list's columns (SQLite, MySQL)."""
+        names = [self.quote(c.name) for c in values.c]
+        selects = []
+        for number, row in enumerate(values._rows):
+            cells = [self.process(v) for v in row]
+            if number == 0:
+                cells = [f"{cell} AS {name}" for cell, name in zip(cells, names, strict=True)]
+            selects.append("SELECT " + ", ".join(cells))
+        return f"({' UNION ALL '.join(selects)}) AS {self.quote(self.name_of(values))}"
+
     def visit_column_valued(self, valued: Any, **kw: Any) -> str:
         return f"{self.process(valued.element)} AS {self.quote(self.name_of(valued))}"
 

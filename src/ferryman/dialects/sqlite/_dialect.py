@@ -26,6 +26,7 @@ from ...sql._types import (
     Uuid,
 )
 from .._base import Dialect
+from .._processors import json_path
 from . import _reflection
 
 __all__ = ["SQLiteDialect", "connect_args", "translate_error"]
@@ -57,17 +58,6 @@ def _decimal_reader(scale: int | None) -> Any:
 def _to_number(value: Any) -> Any:
     # A Decimal goes in as text; NUMERIC affinity stores it as a number.
     return str(value) if isinstance(value, decimal.Decimal) else value
-
-
-def _json_path(key: Any) -> str:
-    """A JSON path for SQLite's JSON functions: ``$."name"``, ``$[0]``, ``$."a"[0]``."""
-    path = "$"
-    for part in key if isinstance(key, tuple) else (key,):
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += '."' + part.replace('"', '\\"') + '"'
-    return path
 
 
 def _date_text(value: Any) -> datetime.date:
@@ -130,15 +120,8 @@ class SQLiteCompiler(SQLCompiler):
         return f"{self.process(function.element)} AS {self.quote(self.name_of(function))}"
 
     def visit_values(self, values: Any, **kw: Any) -> str:
-        # SQLite can't name a VALUES list's columns: the same rows as a UNION ALL.
-        names = [self.quote(c.name) for c in values.c]
-        selects = []
-        for number, row in enumerate(values._rows):
-            cells = [self.process(v) for v in row]
-            if number == 0:
-                cells = [f"{cell} AS {name}" for cell, name in zip(cells, names, strict=True)]
-            selects.append("SELECT " + ", ".join(cells))
-        return f"({' UNION ALL '.join(selects)}) AS {self.quote(self.name_of(values))}"
+        # SQLite can't name a VALUES list's columns
+        return self.values_as_union(values)
 
     def visit_lateral(self, lateral: Any, **kw: Any) -> str:
         raise exc.ArgumentError("SQLite has no LATERAL subqueries")
@@ -176,7 +159,7 @@ class SQLiteDialect(Dialect):
 
     def bind_converter(self, type_: TypeEngine) -> Any:
         if isinstance(type_, (JSONIndexType, JSONPathType)):
-            return _json_path
+            return json_path
         for kind, (to_db, _) in _CONVERSIONS:
             if isinstance(type_, kind):
                 return to_db
