@@ -4,22 +4,32 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 
 from ferryman import (
+    JSON,
+    BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
+    Double,
+    Enum,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Table,
     Text,
+    Time,
+    Uuid,
     exc,
     func,
     insert,
@@ -174,3 +184,116 @@ def test_ferryman_inspect_prints_the_schema(
     assert "foreign key (parent_id) -> rf_parents (id) ON DELETE CASCADE" in out
     assert "index ix_rf_children_b_a (b, a)" in out
     assert "PRIMARY KEY" in out and "NOT NULL" in out
+
+
+# MySQL / MariaDB: the types, defaults and keys information_schema spells its own way
+my_meta = MetaData()
+Table(
+    "rf_kinds",
+    my_meta,
+    Column("id", BigInteger, primary_key=True),
+    Column("label", String(30), server_default="it's a \\ and\nline", comment="for 'users'"),
+    Column("flag", Boolean, server_default=text("1")),
+    Column("ratio", Double),
+    Column("amount", Numeric(12, 3), server_default=text("-2.5")),
+    Column("stamp", DateTime, server_default=func.now()),
+    Column("at", Time),
+    Column("day", Date, server_default="2024-02-29"),
+    Column("body", Text),
+    Column("raw", LargeBinary),
+    Column("doc", JSON),  # MariaDB: LONGTEXT with a json_valid() CHECK
+    Column("mood", Enum("ok", "it's", "a\\b")),
+    Column("token", Uuid),
+    Column("small", SmallInteger),
+    Column("word", String(5), server_default="NULL"),  # the string, not SQL NULL
+    Column("bare", String(5)),
+)
+Table(
+    "rf_owners",
+    my_meta,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "kind_id", BigInteger, ForeignKey("rf_kinds.id", ondelete="SET NULL", onupdate="CASCADE")
+    ),
+)
+
+
+@pytest.fixture
+async def my_tables(engine: Any) -> Any:
+    async with engine.begin() as conn:
+        await conn.run_sync(my_meta.drop_all)
+        await conn.run_sync(my_meta.create_all)
+    yield engine
+    async with engine.begin() as conn:
+        await conn.run_sync(my_meta.drop_all)
+
+
+@pytest.mark.backends("mysql")
+async def test_mysql_types_defaults_and_keys(my_tables: Any) -> None:
+    native_uuid = await _inspect(my_tables, lambda i: i.dialect.supports_native_uuid)
+    columns = {
+        c["name"]: c for c in await _inspect(my_tables, lambda i: i.get_columns("rf_kinds"))
+    }
+    types = {name: type(column["type"]) for name, column in columns.items()}
+    assert types == {
+        "id": BigInteger,
+        "label": String,
+        "flag": Boolean,
+        "ratio": Double,
+        "amount": Numeric,
+        "stamp": DateTime,
+        "at": Time,
+        "day": Date,
+        "body": Text,
+        "raw": LargeBinary,
+        "doc": JSON,
+        "mood": Enum,
+        "token": Uuid if native_uuid else String,
+        "small": SmallInteger,
+        "word": String,
+        "bare": String,
+    }
+    assert columns["mood"]["type"].enums == ("ok", "it's", "a\\b")
+    assert columns["label"]["type"].length == 30
+    assert columns["id"]["autoincrement"] and not columns["label"]["autoincrement"]
+    assert columns["label"]["comment"] == "for 'users'" and columns["body"]["comment"] is None
+    defaults = {name: column["default"] for name, column in columns.items()}
+    assert defaults["label"] == "'it''s a \\\\ and\\nline'"  # as MySQL's compiler quotes
+    assert (defaults["flag"], defaults["amount"]) == ("1", "-2.500")
+    assert defaults["stamp"].lower() == "current_timestamp(6)"
+    assert (defaults["day"], defaults["word"]) == ("'2024-02-29'", "'NULL'")
+    assert defaults["bare"] is None and defaults["doc"] is None
+
+    (fk,) = await _inspect(my_tables, lambda i: i.get_foreign_keys("rf_owners"))
+    assert fk["referred_schema"] is None and fk["referred_table"] == "rf_kinds"
+    assert fk["options"] == {"onupdate": "CASCADE", "ondelete": "SET NULL"}
+    # the index InnoDB made for the foreign key is left out: it comes with the key
+    assert await _inspect(my_tables, lambda i: i.get_indexes("rf_owners")) == []
+    pk = await _inspect(my_tables, lambda i: i.get_pk_constraint("rf_owners"))
+    assert pk == {"name": None, "constrained_columns": ["id"]}
+    with pytest.raises(exc.NoSuchTableError, match="'RF_KINDS' in database"):
+        await _inspect(my_tables, lambda i: i.get_indexes("RF_KINDS"))  # names are exact
+
+
+@pytest.mark.backends("mysql")
+async def test_mysql_reflected_tables_are_created_again(my_tables: Any) -> None:
+    reflected = MetaData()
+    async with my_tables.begin() as conn:
+        await conn.run_sync(lambda c: reflected.reflect(c, only=["rf_owners", "rf_kinds"]))
+        await conn.run_sync(my_meta.drop_all)
+        await conn.run_sync(reflected.create_all)  # from what the database said
+        kinds = reflected.tables["rf_kinds"]
+        await conn.execute(insert(kinds).values(id=1, doc={"a": [1]}, mood="it's"))
+        row = (
+            await conn.execute(
+                select(kinds.c.label, kinds.c.flag, kinds.c.day, kinds.c.word, kinds.c.doc)
+            )
+        ).one()
+        assert tuple(row) == (
+            "it's a \\ and\nline",
+            True,
+            datetime.date(2024, 2, 29),
+            "NULL",
+            {"a": [1]},
+        )
+        assert await conn.scalar(select(kinds.c.stamp)) is not None
