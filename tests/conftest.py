@@ -6,6 +6,7 @@ for every driver pairing:
 
 * ``sqlite`` (stdlib sqlite3, sync), ``aiosqlite`` (async)
 * ``psycopg`` (sync), ``psycopg_async`` (async), ``asyncpg`` (async)
+* ``pymysql`` (sync), ``asyncmy`` (async), on MariaDB
 
 For a sync driver the engine is wrapped in ``AsAsync``: every call that is a
 coroutine on the async front end runs the sync method and hands back an
@@ -19,8 +20,10 @@ skipped): ``@pytest.mark.backends("postgresql")``,
 ``@pytest.mark.sync_only``.
 
 PostgreSQL must be running on 127.0.0.1:5432 (trust auth, user ``root``,
-database ``test``); the session starts it if it is down. Override with
-``FERRYMAN_TEST_PG`` (a host:port/database style URL tail).
+database ``test``) and MariaDB on 127.0.0.1:3306 (user ``root``, no password,
+database ``test``); the session starts them if they are down. Override with
+``FERRYMAN_TEST_PG`` and ``FERRYMAN_TEST_MYSQL`` (a user@host:port/database
+URL tail).
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ from ferryman.orm import (
 pytest_plugins = ["ferryman.testing"]  # query_counter, no_n_plus_one
 
 PG = os.environ.get("FERRYMAN_TEST_PG", "root@127.0.0.1:5432/test")
+MYSQL = os.environ.get("FERRYMAN_TEST_MYSQL", "root@127.0.0.1:3306/test")
 
 # name -> (backend, is_async, url factory taking a temporary folder)
 DRIVERS: dict[str, tuple[str, bool, Callable[[Path], str]]] = {
@@ -72,6 +76,8 @@ DRIVERS: dict[str, tuple[str, bool, Callable[[Path], str]]] = {
     "psycopg": ("postgresql", False, lambda tmp: f"postgresql+psycopg://{PG}"),
     "psycopg_async": ("postgresql", True, lambda tmp: f"postgresql+psycopg_async://{PG}"),
     "asyncpg": ("postgresql", True, lambda tmp: f"postgresql+asyncpg://{PG}"),
+    "pymysql": ("mysql", False, lambda tmp: f"mysql+pymysql://{MYSQL}"),
+    "asyncmy": ("mysql", True, lambda tmp: f"mysql+asyncmy://{MYSQL}"),
 }
 
 
@@ -90,8 +96,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("driver", names)
 
 
-def _pg_up() -> bool:
-    host, port = "127.0.0.1", 5432
+def _up(port: int) -> bool:
+    host = "127.0.0.1"
     try:
         with socket.create_connection((host, port), timeout=1):
             return True
@@ -99,23 +105,30 @@ def _pg_up() -> bool:
         return False
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _postgresql_running() -> None:
-    """Start the machine's PostgreSQL if it is down (CI runs on a fresh machine)."""
-    if _pg_up():
+def _start(name: str, port: int, commands: list[list[str]]) -> None:
+    if _up(port):
         return
-    versions = os.listdir("/etc/postgresql") if os.path.isdir("/etc/postgresql") else []
-    for version in versions:
-        subprocess.run(
-            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
-            check=False,
-            capture_output=True,
-        )
+    for command in commands:
+        subprocess.run(command, check=False, capture_output=True)
     deadline = time.monotonic() + 30
-    while not _pg_up():
+    while not _up(port):
         if time.monotonic() > deadline:
-            pytest.exit("PostgreSQL is not running on 127.0.0.1:5432 and could not be started")
+            pytest.exit(f"{name} is not running on 127.0.0.1:{port} and could not be started")
         time.sleep(0.2)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _servers_running() -> None:
+    """Start the machine's PostgreSQL and MariaDB if they are down (CI runs on a
+    fresh machine)."""
+    versions = os.listdir("/etc/postgresql") if os.path.isdir("/etc/postgresql") else []
+    _start(
+        "PostgreSQL",
+        5432,
+        [["pg_ctlcluster", "--skip-systemctl-redirect", v, "main", "start"] for v in versions],
+    )
+    mariadbd = ["start-stop-daemon", "--start", "--oknodo", "--background"]
+    _start("MariaDB", 3306, [[*mariadbd, "--exec", "/usr/sbin/mariadbd"]])
 
 
 @pytest.fixture

@@ -221,6 +221,8 @@ async def test_raw_connection_is_the_drivers_own(engine: Any, driver: str) -> No
             "psycopg": __import__("psycopg").Connection,
             "psycopg_async": __import__("psycopg").AsyncConnection,
             "asyncpg": __import__("asyncpg").Connection,
+            "pymysql": __import__("pymysql").connections.Connection,
+            "asyncmy": __import__("asyncmy").Connection,
         }[driver]
         assert isinstance(raw, module)
 

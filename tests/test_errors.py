@@ -76,10 +76,10 @@ async def test_unique_violation(engine, backend):
         assert "INSERT INTO err_items" in err.statement
         assert err.params == params
         assert not err.connection_invalidated
-        if backend == "postgresql":
-            assert err.sqlstate == "23505"
-        else:
-            assert err.sqlstate == "SQLITE_CONSTRAINT_UNIQUE"
+        expected = {"postgresql": "23505", "mysql": "23000"}
+        assert err.sqlstate == expected.get(backend, "SQLITE_CONSTRAINT_UNIQUE")
+        if backend == "mysql":
+            assert err.errno == 1062
         message = str(err)
         assert "INSERT INTO err_items" in message
         assert "'dup'" in message
@@ -99,8 +99,8 @@ async def test_not_null_violation(engine, backend):
         err = info.value
         assert err.orig is not None
         assert err.params == {"id": 5, "code": None}
-        expected = "23502" if backend == "postgresql" else "SQLITE_CONSTRAINT_NOTNULL"
-        assert err.sqlstate == expected
+        expected = {"postgresql": "23502", "mysql": "23000"}
+        assert err.sqlstate == expected.get(backend, "SQLITE_CONSTRAINT_NOTNULL")
         await check_usable_after_rollback(conn)
 
 
@@ -123,7 +123,8 @@ async def test_syntax_error(engine, backend):
         assert err.statement == "SELEC id FROM err_items"
         assert err.orig is not None
         assert "SELEC id FROM err_items" in str(err)
-        assert err.sqlstate == ("42601" if backend == "postgresql" else "SQLITE_ERROR")
+        expected = {"postgresql": "42601", "mysql": "42000"}
+        assert err.sqlstate == expected.get(backend, "SQLITE_ERROR")
         await check_usable_after_rollback(conn)
 
 
@@ -137,7 +138,8 @@ async def test_missing_table(engine, backend):
         err = info.value
         assert "err_nowhere" in str(err)
         assert "{'id': 3}" in str(err)
-        assert err.sqlstate == ("42P01" if backend == "postgresql" else "SQLITE_ERROR")
+        expected = {"postgresql": "42P01", "mysql": "42S02"}
+        assert err.sqlstate == expected.get(backend, "SQLITE_ERROR")
         await check_usable_after_rollback(conn)
 
 
@@ -146,7 +148,8 @@ async def test_missing_column(engine, backend):
     async with engine.connect() as conn:
         with pytest.raises(exc.ProgrammingError) as info:
             await conn.execute(text("SELECT nothing_here FROM err_items"))
-        assert info.value.sqlstate == ("42703" if backend == "postgresql" else "SQLITE_ERROR")
+        expected = {"postgresql": "42703", "mysql": "42S22"}
+        assert info.value.sqlstate == expected.get(backend, "SQLITE_ERROR")
         await check_usable_after_rollback(conn)
 
 

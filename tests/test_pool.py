@@ -41,6 +41,8 @@ def raw_closed(raw: Any) -> bool:
         return bool(raw.is_closed())
     if hasattr(raw, "pgconn"):  # psycopg, sync or async
         return bool(raw.closed)
+    if hasattr(raw, "server_status"):  # pymysql, asyncmy
+        return not (raw.connected if hasattr(raw, "connected") else raw.open)
     return raw._connection is None  # aiosqlite
 
 
@@ -52,6 +54,8 @@ def raw_in_transaction(raw: Any) -> bool:
         from psycopg import pq
 
         return raw.info.transaction_status != pq.TransactionStatus.IDLE
+    if hasattr(raw, "server_status"):  # pymysql, asyncmy: the server's status flags
+        return bool(raw.server_status & 1)  # SERVER_STATUS_IN_TRANS
     return bool(raw.in_transaction)  # sqlite3, aiosqlite
 
 

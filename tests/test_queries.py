@@ -263,7 +263,8 @@ async def test_lateral_subquery(company: Any) -> None:
 
 async def test_remaining_constructs(company: Any, backend: str) -> None:
     """in_(subquery), DISTINCT in an aggregate, COLLATE, an empty INSERT, FOR UPDATE,
-    WITHIN GROUP, NUL characters in text (SQLite keeps them; PostgreSQL refuses them)."""
+    WITHIN GROUP, NUL characters in text (SQLite and MySQL keep them; PostgreSQL refuses
+    them)."""
     from ferryman import Text, exc, text
 
     async with company.begin() as conn:
@@ -273,7 +274,7 @@ async def test_remaining_constructs(company: Any, backend: str) -> None:
         assert sorted((await conn.execute(busy)).scalars().all()) == ["cto", "dev", "intern"]
         owners = select(func.count(tasks.c.owner_id.distinct()))
         assert (await conn.execute(owners)).scalar() == 3
-        collation = "C" if backend == "postgresql" else "BINARY"
+        collation = {"postgresql": "C", "mysql": "utf8mb4_bin"}.get(backend, "BINARY")
         ordered = select(staff.c.name).order_by(staff.c.name.collate(collation))
         assert (await conn.execute(ordered)).scalars().first() == "ceo"
         locked = select(staff.c.id).where(staff.c.id == 1).with_for_update()
@@ -297,7 +298,7 @@ async def test_remaining_constructs(company: Any, backend: str) -> None:
         body = select(notes.c.body).where(notes.c.id == new_id)
         assert (await conn.execute(body)).scalar() == "empty"
         with_nul = "a\x00b"
-        if backend == "sqlite":
+        if backend in ("sqlite", "mysql"):
             await conn.execute(insert(notes).values(id=9, body=with_nul))
             stored = select(notes.c.body).where(notes.c.id == 9)
             assert (await conn.execute(stored)).scalar() == with_nul

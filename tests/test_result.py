@@ -281,7 +281,7 @@ async def test_partitions(engine: Any) -> None:
 async def test_unique(engine: Any) -> None:
     async with engine.connect() as conn:
         await _people(conn)
-        scores = text("SELECT score, score * 2 AS double FROM result_people ORDER BY id")
+        scores = text("SELECT score, score * 2 AS twice FROM result_people ORDER BY id")
         assert (await conn.execute(scores)).unique().all() == [(10, 20), (20, 40), (30, 60)]
         by_parity = (await conn.execute(SELECT_ALL)).unique(lambda row: row.score % 20)
         assert by_parity.all() == [ROWS[0], ROWS[1]]

@@ -1,6 +1,8 @@
 """``session.run_transaction(fn)``: a transaction run again when it loses a race
-(serialization failure 40001, deadlock 40P01), and only then; on PostgreSQL at
-SERIALIZABLE, with a storm of concurrent transfers that must keep the total."""
+(serialization failure 40001, deadlock 40P01; MySQL's deadlock 1213 and lock wait
+timeout 1205), and only then; on PostgreSQL and MariaDB at SERIALIZABLE, with a storm
+of concurrent transfers that must keep the total (on MariaDB its lost races are
+deadlocks)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from ferryman.orm import DeclarativeBase, Mapped, Session, mapped_column
 from .conftest import PG, unwrap
 
 pytestmark = pytest.mark.backends("postgresql")
+both_servers = pytest.mark.backends("postgresql", "mysql")
 
 ACCOUNTS = 10
 START = 1_000
@@ -156,6 +159,7 @@ def _storm_seconds(driver: str) -> float:
     return float(os.environ.get("FERRYMAN_STORM_SECONDS", default))
 
 
+@both_servers
 @pytest.mark.timeout(120)
 async def test_concurrent_transfers_keep_the_total(bank: Any, driver: str, is_async: bool) -> None:
     seconds = _storm_seconds(driver)
@@ -233,3 +237,6 @@ def test_which_errors_are_retryable() -> None:
     assert error("40P01").retryable  # deadlock
     assert not error("23505").retryable  # unique violation
     assert not error(None).retryable
+    assert exc.OperationalError("deadlock", errno=1213).retryable  # MySQL
+    assert exc.OperationalError("lock wait timeout", errno=1205).retryable
+    assert not exc.IntegrityError("duplicate", errno=1062).retryable

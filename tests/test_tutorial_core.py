@@ -23,6 +23,7 @@ from ferryman import (
     bindparam,
     delete,
     desc,
+    exc,
     func,
     insert,
     literal_column,
@@ -38,14 +39,14 @@ user_table = Table(
     metadata_obj,
     Column("id", Integer, primary_key=True),
     Column("name", String(30)),
-    Column("fullname", String),
+    Column("fullname", String(255)),  # the page has String: MySQL needs a length
 )
 address_table = Table(
     "address",
     metadata_obj,
     Column("id", Integer, primary_key=True),
     Column("user_id", ForeignKey("user_account.id"), nullable=False),
-    Column("email_address", String, nullable=False),
+    Column("email_address", String(255), nullable=False),
 )
 
 
@@ -214,7 +215,7 @@ async def test_subqueries_ctes_and_unions(tutorial: Any) -> None:
         assert (await conn.execute(exists_stmt)).scalars().all() == ["patrick"]
 
 
-async def test_update_and_delete(tutorial: Any) -> None:
+async def test_update_and_delete(tutorial: Any, backend: str) -> None:
     async with tutorial.begin() as conn:
         stmt = (
             update(user_table)
@@ -243,13 +244,16 @@ async def test_update_and_delete(tutorial: Any) -> None:
             .scalar_subquery()
         )
         await conn.execute(update(user_table).values(fullname=scalar_subq))
-        returned = await conn.execute(
-            update(user_table)
-            .where(user_table.c.name == "sandy")
-            .values(fullname="Sandy Squirrel")
-            .returning(user_table.c.id, user_table.c.name)
+        sandy = update(user_table).where(user_table.c.name == "sandy")
+        returning = sandy.values(fullname="Sandy Squirrel").returning(
+            user_table.c.id, user_table.c.name
         )
-        assert returned.all() == [(2, "sandy")]
+        if backend == "mysql":  # MariaDB has RETURNING on INSERT and DELETE only
+            with pytest.raises(exc.CompileError, match=r"UPDATE \.\.\. RETURNING"):
+                await conn.execute(returning)
+            await conn.execute(sandy.values(fullname="Sandy Squirrel"))
+        else:
+            assert (await conn.execute(returning)).all() == [(2, "sandy")]
         names = select(user_table.c.name, user_table.c.fullname).order_by(user_table.c.id)
         assert (await conn.execute(names)).all() == [
             ("spongebob", "spongebob@sqlalchemy.org"),

@@ -248,6 +248,10 @@ async def test_json_index_and_path_operators(engine: Any) -> None:
         docs.c.id["x"]
 
 
+set_returning = pytest.mark.backends("sqlite", "postgresql")  # MySQL: JSON_TABLE only
+
+
+@set_returning
 async def test_table_valued_functions(engine: Any) -> None:
     from ferryman import func
 
@@ -265,6 +269,7 @@ async def test_table_valued_functions(engine: Any) -> None:
         await conn.run_sync(meta.drop_all)
 
 
+@set_returning
 async def test_column_valued_function(engine: Any, backend: str) -> None:
     from ferryman import func
 
@@ -279,3 +284,18 @@ async def test_column_valued_function(engine: Any, backend: str) -> None:
         stmt = select(item).select_from(lists).where(lists.c.id == 1)
         assert sorted((await conn.execute(stmt)).scalars().all()) == ["a", "b", "c"]
         await conn.run_sync(meta.drop_all)
+
+
+def test_mysql_refuses_set_returning_functions() -> None:
+    from ferryman import func
+    from ferryman.dialects.mysql import MySQLDialect
+
+    meta = MetaData()
+    lists = Table("ty_lists", meta, Column("id", Integer, primary_key=True), Column("doc", JSON))
+    dialect = MySQLDialect("pymysql")
+    each = func.json_each(lists.c.doc).table_valued("key", "value")
+    with pytest.raises(exc.CompileError, match=r"table-valued function json_each\(\)"):
+        select(each.c.key).select_from(lists, each).compile(dialect=dialect)
+    item = func.json_each(lists.c.doc).column_valued("item")
+    with pytest.raises(exc.CompileError, match=r"json_each\(\)"):
+        select(item).select_from(lists).compile(dialect=dialect)

@@ -21,7 +21,8 @@ from ferryman import (
     insert,
     select,
 )
-from ferryman.dialects import postgresql, sqlite
+from ferryman.dialects import mysql, postgresql, sqlite
+from ferryman.dialects.mysql import MySQLDialect
 from ferryman.dialects.postgresql import ARRAY, INET, JSONB, TSVECTOR, PGDialect
 from ferryman.dialects.sqlite import SQLiteDialect
 
@@ -56,6 +57,10 @@ async def tables(engine: Any) -> Any:
         await conn.run_sync(metadata.drop_all)
 
 
+on_conflict = pytest.mark.backends("sqlite", "postgresql")  # MySQL: ON DUPLICATE KEY
+
+
+@on_conflict
 async def test_upsert_counts_hits(tables: Any, backend: str) -> None:
     upsert = upsert_for(backend)
     async with tables.begin() as conn:
@@ -70,6 +75,7 @@ async def test_upsert_counts_hits(tables: Any, backend: str) -> None:
         assert (await conn.execute(hits)).scalar_one() == 3
 
 
+@on_conflict
 async def test_upsert_do_nothing_and_where(tables: Any, backend: str) -> None:
     upsert = upsert_for(backend)
     async with tables.begin() as conn:
@@ -91,10 +97,51 @@ async def test_upsert_do_nothing_and_where(tables: Any, backend: str) -> None:
         assert returned.one() == ("b", 7)
 
 
+@on_conflict
 async def test_upsert_needs_a_target(tables: Any, backend: str) -> None:
     with pytest.raises(exc.ArgumentError, match="index_elements"):
         upsert_for(backend)(counters).values(key="x", hits=1).on_conflict_do_update(
             set_={"hits": 1}
+        )
+
+
+@pytest.mark.backends("mysql")
+async def test_on_duplicate_key_update(tables: Any) -> None:
+    async with tables.begin() as conn:
+        for _ in range(3):
+            stmt = mysql.insert(counters).values(key="home", hits=1)
+            stmt = stmt.on_duplicate_key_update(hits=counters.c.hits + stmt.inserted.hits)
+            await conn.execute(stmt)
+        hits = select(counters.c.hits).where(counters.c.key == "home")
+        assert (await conn.execute(hits)).scalar_one() == 3
+        # several rows, a dict of plain values, then pairs in the order given
+        rows = [{"key": "home", "hits": 10}, {"key": "away", "hits": 20}]
+        stmt = mysql.insert(counters).values(rows)
+        await conn.execute(stmt.on_duplicate_key_update({"hits": stmt.inserted.hits}))
+        pairs = [(counters.c.hits, 7), ("stage", "live")]
+        stmt = mysql.insert(counters).values(key="away", hits=0)
+        await conn.execute(stmt.on_duplicate_key_update(pairs))
+        rows = await conn.execute(
+            select(counters.c.key, counters.c.hits, counters.c.stage).order_by(counters.c.key)
+        )
+        assert rows.all() == [("away", 7, "live"), ("home", 10, None)]
+
+
+def test_on_duplicate_key_update_sql_and_errors() -> None:
+    dialect = MySQLDialect("pymysql")
+    stmt = mysql.insert(counters).values(key="k", hits=1)
+    sql = stmt.on_duplicate_key_update(hits=stmt.inserted.hits + 1).compile(dialect=dialect)
+    assert sql.string == (
+        "INSERT INTO ue_counters (`key`, hits) VALUES (%s, %s) "
+        "ON DUPLICATE KEY UPDATE hits = VALUES(hits) + %s"
+    )
+    with pytest.raises(exc.ArgumentError, match="at least one"):
+        stmt.on_duplicate_key_update()
+    with pytest.raises(exc.ArgumentError, match="no column 'nope'"):
+        stmt.on_duplicate_key_update(nope=1)
+    with pytest.raises(exc.CompileError, match="on_duplicate_key_update"):
+        postgresql.insert(counters).values(key="k", hits=1).on_conflict_do_nothing().compile(
+            dialect=dialect
         )
 
 
@@ -118,12 +165,24 @@ async def test_sqlite_enforces_enums_with_check(tables: Any) -> None:
             )
 
 
+@pytest.mark.backends("mysql")
+async def test_mysql_enforces_native_enums(tables: Any) -> None:
+    async with tables.begin() as conn:
+        with pytest.raises(exc.DataError):
+            await conn.exec_driver_sql(
+                "INSERT INTO ue_counters (`key`, hits, stage) VALUES ('x', 1, 'deleted')"
+            )
+
+
 def test_enum_ddl_per_dialect() -> None:
     pg = CreateTable(counters).compile(dialect=PGDialect("format", "psycopg")).string
     assert '\tmood "mood",' in pg and '\tstage "ue_stage"' in pg
     lite = CreateTable(counters).compile(dialect=SQLiteDialect("pysqlite")).string
     assert "CHECK (stage IN ('draft', 'live'))" in lite
     assert "CHECK (mood IN ('happy', 'sad'))" in lite
+    my = CreateTable(counters).compile(dialect=MySQLDialect("pymysql")).string
+    assert "\tmood ENUM('happy', 'sad'),\n\tstage ENUM('draft', 'live')," in my
+    assert "CHECK" not in my
     with pytest.raises(exc.ArgumentError, match="name="):
         Enum("a", "b").ddl("postgresql")
     with pytest.raises(exc.ArgumentError, match="Enum"):

@@ -39,6 +39,7 @@ PAIRS = [
         PKG / "dialects" / "postgresql" / "_psycopg_async.py",
         PKG / "dialects" / "postgresql" / "_psycopg.py",
     ),
+    (PKG / "dialects" / "mysql" / "_asyncmy.py", PKG / "dialects" / "mysql" / "_pymysql.py"),
 ]
 
 NAMES = {
@@ -70,6 +71,10 @@ NAMES = {
     "PsycopgAsyncConnection": "PsycopgConnection",
     "PsycopgAsyncDriver": "PsycopgDriver",
     "PsycopgAsyncStream": "PsycopgStream",
+    "AsyncmyConnection": "PyMySQLConnection",
+    "AsyncmyDriver": "PyMySQLDriver",
+    "AsyncmyStream": "PyMySQLStream",
+    "_asyncmy": "_pymysql",
     "StopAsyncIteration": "StopIteration",
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",

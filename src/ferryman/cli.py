@@ -88,7 +88,8 @@ def _print_table(inspector: Any, dialect: str, kind: str, name: str) -> None:
 
 def _sync_twin(url: str) -> str:
     """The URL of the same database for the sync engine."""
-    for driver, sync in (("+asyncpg", "+psycopg"), ("+psycopg_async", "+psycopg")):
+    pairs = (("+asyncpg", "+psycopg"), ("+psycopg_async", "+psycopg"), ("+asyncmy", "+pymysql"))
+    for driver, sync in pairs:
         url = url.replace(driver, sync)
     return url.replace("+aiosqlite", "")
 
@@ -100,6 +101,8 @@ def _async_twin(url: str) -> str:
         return f"sqlite+aiosqlite{sep}{rest}"
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         return f"postgresql+asyncpg{sep}{rest}"
+    if scheme in ("mysql", "mariadb", "mysql+pymysql", "mariadb+pymysql"):
+        return f"{scheme.split('+')[0]}+asyncmy{sep}{rest}"
     return url
 
 

@@ -26,11 +26,31 @@ _DRIVERS: dict[str, dict[str, tuple[str | None, str | None, str, str | None]]] =
         "psycopg_async": (None, ".postgresql._psycopg_async", "psycopg", "postgresql"),
         "asyncpg": (None, ".postgresql._asyncpg", "asyncpg", "postgresql"),
     },
+    "mysql": {
+        "pymysql": (".mysql._pymysql", None, "pymysql", "mysql"),
+        "asyncmy": (None, ".mysql._asyncmy", "asyncmy", "mysql"),
+    },
 }
-_DEFAULT = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+_DRIVERS["mariadb"] = _DRIVERS["mysql"]  # one dialect; it reads which server it talks to
+_DEFAULT = {
+    "sqlite": "pysqlite",
+    "postgresql": "psycopg",
+    "mysql": "pymysql",
+    "mariadb": "pymysql",
+}
 _ALIASES = {("sqlite", "sqlite3"): "pysqlite", ("postgresql", "psycopg3"): "psycopg"}
-_ASYNC_HINT = {"sqlite": "sqlite+aiosqlite://", "postgresql": "postgresql+asyncpg://"}
-_SYNC_HINT = {"sqlite": "sqlite://", "postgresql": "postgresql+psycopg://"}
+_ASYNC_HINT = {
+    "sqlite": "sqlite+aiosqlite://",
+    "postgresql": "postgresql+asyncpg://",
+    "mysql": "mysql+asyncmy://",
+    "mariadb": "mariadb+asyncmy://",
+}
+_SYNC_HINT = {
+    "sqlite": "sqlite://",
+    "postgresql": "postgresql+psycopg://",
+    "mysql": "mysql+pymysql://",
+    "mariadb": "mariadb+pymysql://",
+}
 
 
 def load_driver(backend: str, driver: str | None, is_async: bool) -> Any:
