@@ -34,7 +34,9 @@ from pymysql.cursors import SSCursor
 
 _ERRORS = (mysql_lib.Error, OSError, EOFError, TypeError, ValueError, OverflowError)
 _RETURNING = re.compile("\\bRETURNING\\b", re.I)
+_SELECT = re.compile("\\bSELECT\\b", re.I)
 _FLAGS = CLIENT.FOUND_ROWS | CLIENT.MULTI_RESULTS
+STATEMENT_CACHE_SIZE = 256
 _IN_TRANS = 1
 
 
