@@ -1,10 +1,14 @@
 """Round trips per ORM operation, counted (not timed) on every driver: what the
 session sends to the database for common units of work. A session that only
-reads sends no BEGIN / ROLLBACK; a unit of work of one statement sends just it."""
+reads sends no BEGIN / ROLLBACK (on MySQL, whose REPEATABLE READ gives a
+transaction's reads one snapshot, only at READ COMMITTED); a unit of work of one
+statement sends just it."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -55,21 +59,55 @@ async def counted(make_engine: Any, is_async: bool) -> Any:
     await drop_tables(engine)
 
 
-async def test_get_in_a_fresh_session(counted: Any) -> None:
+def _in_snapshot(backend: str, sent: list[str], *statements: str) -> list[str]:
+    """What a session whose first statement is a read sends: the statements alone, or
+    on MySQL (REPEATABLE READ) inside the transaction that holds one snapshot."""
+    if backend != "mysql":
+        return list(statements)
+    end = "COMMIT" if any(s != "SELECT" for s in statements) or sent[-1] == "COMMIT" else None
+    return ["BEGIN", *statements, end or "ROLLBACK"]
+
+
+async def test_get_in_a_fresh_session(counted: Any, backend: str) -> None:
     session, sent = counted
     async with session() as s:
         assert (await s.get(User, 1)).name == "ann"
-    assert sent == ["SELECT"]
+    assert sent == _in_snapshot(backend, sent, "SELECT")
 
 
-async def test_a_read_only_session(counted: Any) -> None:
+async def test_a_read_only_session(counted: Any, backend: str) -> None:
     session, sent = counted
     async with session() as s:
         users = (await s.scalars(select(User).options(selectinload(User.addresses)))).all()
         assert len(users) == 2
         await s.scalar(select(User.name).where(User.id == 2))
         await s.commit()
-    assert sent == ["SELECT", "SELECT", "SELECT"]
+    assert sent == _in_snapshot(backend, sent, "SELECT", "SELECT", "SELECT")
+
+
+@contextlib.asynccontextmanager
+async def _session_at(make_engine: Any, is_async: bool, level: str) -> AsyncIterator[Any]:
+    """A session on a new engine at isolation ``level``, and the statements it sends."""
+    engine = make_engine(isolation_level=level, echo=True)
+    await create_tables(engine)
+    handler = _Sent()
+    logging.getLogger("ferryman.engine").addHandler(handler)
+    try:
+        session = AsyncSession(engine) if is_async else AsAsync(Session(unwrap(engine)))
+        async with session as s:
+            yield s, handler.sent
+    finally:
+        logging.getLogger("ferryman.engine").removeHandler(handler)
+        await drop_tables(engine)
+
+
+@pytest.mark.backends("mysql")
+async def test_read_committed_reads_alone_on_mysql(make_engine: Any, is_async: bool) -> None:
+    async with _session_at(make_engine, is_async, "READ COMMITTED") as (s, sent):
+        await s.scalars(select(User))
+        s.add(User(name="dan"))
+        await s.commit()
+        assert sent == ["SELECT", "INSERT"]
 
 
 async def test_add_and_commit_one_object(counted: Any) -> None:
@@ -83,13 +121,13 @@ async def test_add_and_commit_one_object(counted: Any) -> None:
     assert sent == ["INSERT", "INSERT"]
 
 
-async def test_load_change_commit_one_object(counted: Any) -> None:
+async def test_load_change_commit_one_object(counted: Any, backend: str) -> None:
     session, sent = counted
     async with session() as s:
         user = await s.get(User, 2)
         user.fullname = "Bob"
         await s.commit()
-    assert sent == ["SELECT", "UPDATE"]
+    assert sent == _in_snapshot(backend, sent, "SELECT", "UPDATE")
 
 
 async def test_a_unit_of_work_of_several_statements_is_one_transaction(counted: Any) -> None:
@@ -121,18 +159,9 @@ async def test_for_update_begins_first(counted: Any, backend: str) -> None:
 
 
 async def test_repeatable_read_begins_first(make_engine: Any, is_async: bool) -> None:
-    engine = make_engine(isolation_level="SERIALIZABLE", echo=True)
-    await create_tables(engine)
-    handler = _Sent()
-    logging.getLogger("ferryman.engine").addHandler(handler)
-    try:
-        session = AsyncSession(engine) if is_async else AsAsync(Session(unwrap(engine)))
-        async with session as s:
-            await s.scalars(select(User))
-        assert handler.sent[0] == "BEGIN"
-    finally:
-        logging.getLogger("ferryman.engine").removeHandler(handler)
-        await drop_tables(engine)
+    async with _session_at(make_engine, is_async, "SERIALIZABLE") as (s, sent):
+        await s.scalars(select(User))
+        assert sent[0] == "BEGIN"
 
 
 async def test_changing_many_objects(counted: Any, backend: str) -> None:
@@ -143,6 +172,8 @@ async def test_changing_many_objects(counted: Any, backend: str) -> None:
         await s.commit()
     if backend == "postgresql":
         assert sent == ["SELECT", "UPDATE"]  # one UPDATE ... FROM unnest, atomic alone
+    elif backend == "mysql":
+        assert sent == ["BEGIN", "SELECT", "UPDATE", "COMMIT"]  # one snapshot
     else:
         assert sent == ["SELECT", "BEGIN", "UPDATE", "COMMIT"]  # an executemany
     async with session() as s:

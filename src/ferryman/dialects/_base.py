@@ -108,6 +108,10 @@ class Dialect:
     supports_returning: ClassVar[bool] = True
     statement_compiler: ClassVar[type[SQLCompiler]] = SQLCompiler
     supports_native_enum: ClassVar[bool] = False
+    # The default isolation level gives a transaction's reads one snapshot (MySQL's
+    # REPEATABLE READ): a session then begins before its first read, not its first
+    # write (see AsyncSession._defer_begin).
+    default_level_holds_a_snapshot: ClassVar[bool] = False
     # The module reading the database's catalog (table_names(), columns() ...: see
     # sqlite/_reflection.py), or None where reflection is not written yet.
     reflection: ClassVar[Any] = None

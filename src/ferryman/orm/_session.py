@@ -176,6 +176,7 @@ class Session:
         self._no_autoflush = 0
         self._closed = False
         self._defer_begin = False
+        self._write_alone = False
         self._single_write = False
 
     def __enter__(self) -> Session:
@@ -232,7 +233,10 @@ class Session:
             self._conn = conn
             self._core.dialect = conn.engine.dialect
             level = conn._s.isolation_level
-            self._defer_begin = level is None or level in ("READ COMMITTED", "AUTOCOMMIT")
+            self._write_alone = level is None or level in ("READ COMMITTED", "AUTOCOMMIT")
+            self._defer_begin = self._write_alone and (
+                level is not None or not conn.dialect.default_level_holds_a_snapshot
+            )
         return conn
 
     def connection(self, **kwargs: Any) -> Any:
@@ -258,7 +262,7 @@ class Session:
         of a single-statement commit, run without BEGIN (see ``_defer_begin``)."""
         if conn is None:
             conn = self._conn
-        if (step.read or self._single_write) and self._defer_begin:
+        if step.read and self._defer_begin or self._single_write:
             result: Result = conn._execute_unbegun(step.statement, step.params)
             return result
         result = conn.execute(step.statement, step.params)
@@ -331,7 +335,7 @@ class Session:
         read = not statement._for_update
         if context.one_statement:
             conn = self._conn if self._conn is not None else self._connection()
-            if (read or self._single_write) and self._defer_begin:
+            if read and self._defer_begin or self._single_write:
                 raw = conn._execute_unbegun(orm_statement, params, True)
             else:
                 raw = conn._run(conn._cache.prepare(orm_statement, params), True, True)
@@ -475,7 +479,7 @@ class Session:
             if core.has_changes():
                 conn = self._connection()
                 self._single_write = (
-                    self._defer_begin
+                    self._write_alone
                     and (not conn.in_transaction())
                     and single_statement_flush(core)
                 )
@@ -533,7 +537,7 @@ class Session:
         while True:
             try:
                 self._connection()
-                self._defer_begin = False
+                self._defer_begin = self._write_alone = False
                 result = fn(self)
                 self.commit()
                 return result

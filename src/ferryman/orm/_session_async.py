@@ -191,8 +191,12 @@ class AsyncSession:
         # Under READ COMMITTED (PostgreSQL's default; SQLite reads without a lock), a
         # read outside a transaction sees what it would see inside one, so BEGIN waits
         # for the first write: a session that only reads makes one round trip per
-        # query, with no BEGIN and no ROLLBACK.
+        # query, with no BEGIN and no ROLLBACK. Not under MySQL's REPEATABLE READ,
+        # where the reads of a transaction share one snapshot.
         self._defer_begin = False
+        # A unit of work that is one statement may run without BEGIN (it is atomic on
+        # its own) when no transaction is open: at the default level or READ COMMITTED.
+        self._write_alone = False
         self._single_write = False
 
     # -- context management --
@@ -261,7 +265,10 @@ class AsyncSession:
             # BEGIN may wait for the first write at the default isolation level (not when
             # REPEATABLE READ / SERIALIZABLE asks for one snapshot across reads).
             level = conn._s.isolation_level
-            self._defer_begin = level is None or level in ("READ COMMITTED", "AUTOCOMMIT")
+            self._write_alone = level is None or level in ("READ COMMITTED", "AUTOCOMMIT")
+            self._defer_begin = self._write_alone and (
+                level is not None or not conn.dialect.default_level_holds_a_snapshot
+            )
         return conn
 
     async def connection(self, **kwargs: Any) -> Any:
@@ -287,7 +294,7 @@ class AsyncSession:
         of a single-statement commit, run without BEGIN (see ``_defer_begin``)."""
         if conn is None:
             conn = self._conn
-        if (step.read or self._single_write) and self._defer_begin:
+        if (step.read and self._defer_begin) or self._single_write:
             # inside a transaction already open, this runs in it
             result: Result = await conn._execute_unbegun(step.statement, step.params)
             return result
@@ -370,7 +377,7 @@ class AsyncSession:
         read = not statement._for_update
         if context.one_statement:  # the common case, without a plan to run
             conn = self._conn if self._conn is not None else await self._connection()
-            if (read or self._single_write) and self._defer_begin:  # _execute_step's rule
+            if (read and self._defer_begin) or self._single_write:  # _execute_step's rule
                 raw = await conn._execute_unbegun(orm_statement, params, True)
             else:
                 raw = await conn._run(conn._cache.prepare(orm_statement, params), True, True)
@@ -543,7 +550,7 @@ class AsyncSession:
                 conn = await self._connection()
                 # A unit of work that is one statement is atomic on its own: no BEGIN.
                 self._single_write = (
-                    self._defer_begin
+                    self._write_alone
                     and not conn.in_transaction()
                     and single_statement_flush(core)
                 )
@@ -604,7 +611,7 @@ class AsyncSession:
         while True:
             try:
                 await self._connection()
-                self._defer_begin = False  # every statement of fn in the transaction
+                self._defer_begin = self._write_alone = False  # all of fn in one transaction
                 result = await fn(self)
                 await self.commit()
                 return result

@@ -489,6 +489,7 @@ class MySQLDialect(Dialect):
         {"READ UNCOMMITTED", "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE", "AUTOCOMMIT"}
     )
     statement_compiler: ClassVar[type[SQLCompiler]] = MySQLCompiler
+    default_level_holds_a_snapshot: ClassVar[bool] = True
 
     def __init__(self, driver: str) -> None:
         super().__init__("format", driver)
