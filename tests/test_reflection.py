@@ -297,3 +297,25 @@ async def test_mysql_reflected_tables_are_created_again(my_tables: Any) -> None:
             {"a": [1]},
         )
         assert await conn.scalar(select(kinds.c.stamp)) is not None
+        assert kinds.c.label.comment == "for 'users'"  # comments come back too
+
+
+async def test_a_default_with_a_colon_is_created_again(engine: Any) -> None:
+    meta = MetaData()
+    Table(
+        "rf_colon",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("at", String(20), server_default="at :noon"),
+    )
+    reflected = MetaData()
+    async with engine.begin() as conn:
+        await conn.run_sync(meta.drop_all)
+        await conn.run_sync(meta.create_all)
+        await conn.run_sync(lambda c: reflected.reflect(c, only=["rf_colon"]))
+        await conn.run_sync(meta.drop_all)
+        await conn.run_sync(reflected.create_all)  # ":noon" is no parameter
+        table = reflected.tables["rf_colon"]
+        await conn.execute(insert(table).values(id=1))
+        assert await conn.scalar(select(table.c.at)) == "at :noon"
+        await conn.run_sync(reflected.drop_all)

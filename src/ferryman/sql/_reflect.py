@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import exc
 from ._ddl import _connection
+from ._elements import literal_column
 from ._schema import (
     Column,
     ForeignKeyConstraint,
@@ -22,7 +23,6 @@ from ._schema import (
     Table,
     UniqueConstraint,
 )
-from ._text import text
 
 __all__ = ["catalog", "reflect_metadata", "reflect_table"]
 
@@ -109,8 +109,12 @@ def _fill(table: Table, conn: Any) -> None:
             primary_key=info["name"] in pk,
             nullable=info["nullable"],
             # a key the database makes (serial, rowid) keeps no default of its own
-            server_default=text(default) if default is not None and not generated else None,
+            # the default's SQL as the database gave it (a ":name" in it is no parameter)
+            server_default=(
+                literal_column(default) if default is not None and not generated else None
+            ),
             autoincrement=True if generated else "auto",
+            comment=info.get("comment"),
         )._set_table(table)
     table.primary_key.columns = [table.c[column] for column in pk]
     for fk in reflection.foreign_keys(conn, name, schema):
