@@ -5,7 +5,9 @@ Run ``python bench/core.py --help``; ``bench/README.md`` explains the output.
 Theory of operation:
 
 * A *stack* is one driver used three ways: raw (the driver's own API, in its
-  fastest idiomatic form), ferryman Core and SQLAlchemy Core. The ferryman
+  fastest idiomatic form), ferryman Core and SQLAlchemy Core. The drivers:
+  asyncpg and psycopg (sync and async) on PostgreSQL, sqlite3 and aiosqlite,
+  asyncmy and pymysql on MariaDB. The ferryman
   and SQLAlchemy implementations are one class (``CoreSync`` /
   ``CoreAsync``) given either library's ``create_engine`` and ``text``, so
   they run exactly the same code.
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import importlib.metadata
 import os
 import platform
 import pstats
@@ -46,11 +49,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
+import asyncmy
 import asyncpg
 import psycopg
+import pymysql
 
 import ferryman
 import ferryman.asyncio
+from _mariadb import DEFAULT_MYSQL_URL, AdminConnection, connect_args, with_driver
 from _timing import call as _call
 from _timing import timed as _timed
 
@@ -66,7 +72,7 @@ INSERT = "INSERT INTO bench_users_insert (id, name, email, age) VALUES (:id, :na
 TABLES = ("bench_users", "bench_users_insert")
 DDL = (
     "CREATE TABLE {table} (id integer primary key, name varchar(50), email varchar(100), "
-    "age integer, created_at timestamp default {now})"
+    "age integer, created_at {stamp} default {now})"
 )
 DEFAULT_PG_URL = "postgresql://root@127.0.0.1:5432/test"
 SLOW_RATIO = 1.2  # ferryman/raw above this is marked in the tables
@@ -82,6 +88,7 @@ class Sizes:
 FULL = Sizes(selects=5_000, rows=10_000, inserts=10_000)
 QUICK = Sizes(selects=500, rows=1_000, inserts=1_000)
 WARMUP = 20  # selects / inserted rows in the untimed warm-up
+STATEMENT_CACHE = 64  # raw asyncmy: prepared statements kept per connection
 
 
 def driver_sql(sql: str, paramstyle: str) -> str:
@@ -275,6 +282,57 @@ class RawAiosqlite(RawSqlite3):
         await self.conn.close()
 
 
+class RawPymysql(RawPsycopg):
+    """pymysql as its users write it: the default mode (not autocommit: the first
+    statement opens a transaction on the server, with no round trip of its own),
+    one cursor, ``executemany`` (which pymysql sends as multi-row ``INSERT``s) and
+    ``commit()``: the psycopg code, the same DB-API calls. pymysql has no prepared
+    statements: everything goes as text. ``dsn`` is the MariaDB URL."""
+
+    label = "pymysql"
+
+    def open(self) -> None:
+        self.conn = pymysql.connect(**connect_args(self.dsn))
+        self.cur = self.conn.cursor()
+
+
+class RawAsyncmy(RawPymysql):
+    """asyncmy, pymysql's API with ``await``, at its fastest: the connection's
+    statement cache on (``stmt_cache_size``), so that every statement with
+    parameters runs as a server-side prepared statement (binary parameters and
+    rows; W2 passes ``()`` so that it is one too), and the executemany goes to
+    MariaDB as one ``COM_STMT_BULK_EXECUTE``."""
+
+    label = "asyncmy"
+
+    async def open(self) -> None:
+        self.conn = await asyncmy.connect(
+            **connect_args(self.dsn), stmt_cache_size=STATEMENT_CACHE
+        )
+        self.cur = self.conn.cursor()
+
+    async def w1(self, ids: Sequence[int]) -> int:
+        cur, found = self.cur, 0
+        for i in ids:
+            await cur.execute(self.select_one, (i,))
+            found += await cur.fetchone() is not None
+        return found
+
+    async def w2(self) -> list[Any]:
+        await self.cur.execute(self.select_all, ())
+        return await self.cur.fetchall()
+
+    async def w3(self, rows: list[dict[str, Any]], tuples: list[tuple[Any, ...]]) -> None:
+        await self.cur.executemany(self.insert, tuples)
+        await self.conn.commit()
+
+    async def end(self) -> None:
+        await self.conn.rollback()
+
+    async def close(self) -> None:
+        await self.conn.ensure_closed()
+
+
 # -- ferryman and SQLAlchemy: one implementation, two libraries ---------------------------------
 
 
@@ -371,7 +429,15 @@ class CoreAsync(CoreSync):
         await self.engine.dispose()
 
 
-for _raw in (RawAsyncpg, RawPsycopg, RawPsycopgAsync, RawSqlite3, RawAiosqlite):
+for _raw in (
+    RawAsyncpg,
+    RawPsycopg,
+    RawPsycopgAsync,
+    RawSqlite3,
+    RawAiosqlite,
+    RawPymysql,
+    RawAsyncmy,
+):
     _raw.w4 = _raw.w1  # type: ignore[attr-defined]  # the raw driver runs the same SQL
 
 
@@ -385,6 +451,8 @@ class Admin:
         self.kind = kind
         if kind == "postgresql":
             self.conn: Any = psycopg.connect(target, autocommit=True)
+        elif kind == "mysql":
+            self.conn = AdminConnection(target)
         else:
             self.conn = sqlite3.connect(target, isolation_level=None)
 
@@ -392,15 +460,19 @@ class Admin:
         return self.conn.execute(sql, params)
 
     def setup(self, rows: list[dict[str, Any]]) -> None:
+        # PostgreSQL's timestamp (without time zone) is MariaDB's datetime.
         now = "now()" if self.kind == "postgresql" else "CURRENT_TIMESTAMP"
+        stamp = "datetime" if self.kind == "mysql" else "timestamp"
         for table in TABLES:
             self.run(f"DROP TABLE IF EXISTS {table}")
-            self.run(DDL.format(table=table, now=now))
-        style = "format" if self.kind == "postgresql" else "qmark"
+            self.run(DDL.format(table=table, stamp=stamp, now=now))
+        style = "qmark" if self.kind == "sqlite" else "format"
         seed = driver_sql(INSERT.replace("bench_users_insert", "bench_users"), style)
         if self.kind == "postgresql":
             with self.conn.cursor() as cur:
                 cur.executemany(seed, as_tuples(rows))
+        elif self.kind == "mysql":
+            self.conn.executemany(seed, as_tuples(rows))
         else:
             self.run("BEGIN")
             self.conn.executemany(seed, as_tuples(rows))
@@ -410,6 +482,8 @@ class Admin:
     def clear(self) -> None:
         if self.kind == "postgresql":
             self.run("TRUNCATE bench_users_insert")
+        elif self.kind == "mysql":
+            self.run("TRUNCATE TABLE bench_users_insert")
         else:
             self.run("DELETE FROM bench_users_insert")
 
@@ -425,9 +499,9 @@ class Admin:
 @dataclass
 class Stack:
     name: str
-    backend: str  # "postgresql" or "sqlite"
+    backend: str  # "postgresql", "mysql" or "sqlite"
     is_async: bool
-    make: Callable[[str], list[Any]]  # target (libpq URL or file path) -> [raw, ferryman, SA]
+    make: Callable[[str], list[Any]]  # target (database URL or file path) -> [raw, ferryman, SA]
 
 
 def _pg(url: str, driver: str) -> str:
@@ -476,6 +550,18 @@ STACKS = {
         True,
         lambda t: [RawAiosqlite(t), *_async_pair(f"sqlite+aiosqlite:///{t}")],
     ),
+    "asyncmy": Stack(
+        "asyncmy",
+        "mysql",
+        True,
+        lambda t: [RawAsyncmy(t), *_async_pair(with_driver(t, "asyncmy"))],
+    ),
+    "pymysql": Stack(
+        "pymysql",
+        "mysql",
+        False,
+        lambda t: [RawPymysql(t), *_sync_pair(with_driver(t, "pymysql"))],
+    ),
 }
 
 
@@ -500,9 +586,9 @@ W1_CHUNK = 250
 
 
 async def run_stack(
-    stack: Stack, sizes: Sizes, repeat: int, pg_url: str, tmpdir: str
+    stack: Stack, sizes: Sizes, repeat: int, urls: dict[str, str], tmpdir: str
 ) -> tuple[list[Any], list[Line], str | None]:
-    target = pg_url if stack.backend == "postgresql" else os.path.join(tmpdir, "bench.sqlite")
+    target = urls.get(stack.backend) or os.path.join(tmpdir, "bench.sqlite")
     users = user_rows(max(sizes.rows, sizes.inserts))
     admin = Admin(stack.backend, target)
     admin.setup(users[: sizes.rows])
@@ -636,10 +722,12 @@ def render(title: str, rows: list[list[str]], markdown: bool) -> str:
 
 
 def versions() -> str:
+    version = importlib.metadata.version
     return (
         f"Python {platform.python_version()}, ferryman {ferryman.__version__}, "
         f"SQLAlchemy {sqlalchemy.__version__}, asyncpg {asyncpg.__version__}, "
         f"psycopg {psycopg.__version__}, aiosqlite {aiosqlite.__version__}, "
+        f"asyncmy {version('asyncmy')}, PyMySQL {version('pymysql')}, "
         f"SQLite {sqlite3.sqlite_version}"
     )
 
@@ -661,6 +749,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help=f"libpq URL of the PostgreSQL database (default {DEFAULT_PG_URL}, "
         "or $FERRYMAN_BENCH_PG_URL)",
     )
+    parser.add_argument(
+        "--mysql-url",
+        default=os.environ.get("FERRYMAN_BENCH_MYSQL_URL", DEFAULT_MYSQL_URL),
+        help=f"URL of the MariaDB database for the asyncmy and pymysql stacks (default "
+        f"{DEFAULT_MYSQL_URL}, or $FERRYMAN_BENCH_MYSQL_URL)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -672,13 +766,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"best of {args.repeat} interleaved runs per cell; ratios < 1 are faster than raw; "
         f"'*' marks ferryman/raw > {SLOW_RATIO}"
     )
+    urls = {"postgresql": args.pg_url, "mysql": args.mysql_url}
     tmpdir = tempfile.mkdtemp(prefix="ferryman-bench-")
     try:
         for name in names:
             stack = STACKS[name]
-            impls, lines, calls = asyncio.run(
-                run_stack(stack, sizes, args.repeat, args.pg_url, tmpdir)
-            )
+            impls, lines, calls = asyncio.run(run_stack(stack, sizes, args.repeat, urls, tmpdir))
             title = f"{name}: " + " | ".join(impl.label for impl in impls)
             print()
             print(render(title, table_rows(lines), args.markdown))

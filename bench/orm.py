@@ -4,7 +4,7 @@ Run ``python bench/orm.py --help``; ``bench/README.md`` explains the output.
 
 Theory of operation:
 
-* Two stacks. ``postgresql``: hand-written SQL on raw asyncpg and on raw
+* Three stacks. ``postgresql``: hand-written SQL on raw asyncpg and on raw
   psycopg 3 (``AsyncConnection``), ferryman's ``AsyncSession`` on asyncpg and
   on psycopg (async), SQLAlchemy's async ORM on asyncpg, and Tortoise ORM on
   asyncpg when it is installed. Every cell's ratio is to raw asyncpg; an extra
@@ -12,6 +12,9 @@ Theory of operation:
   driver is also compared with its own raw driver. ``sqlite``:
   hand-written SQL on the stdlib ``sqlite3`` module, ferryman's sync
   ``Session`` and SQLAlchemy's sync ``Session`` on a database file.
+  ``mysql`` (MariaDB): hand-written SQL on raw asyncmy, ferryman's
+  ``AsyncSession`` and SQLAlchemy's async ORM on ``mysql+asyncmy``; every
+  ratio is to raw asyncmy.
 * The ferryman and SQLAlchemy implementations are one class (``OrmAsync`` /
   ``OrmSync``) given either library, and the models one declaration
   (``declare_models``), so both run exactly the same code. Every ORM does the
@@ -20,11 +23,11 @@ Theory of operation:
   object per row (identity map), only changed columns written (change
   tracking). The raw implementations do the same database work by hand, the
   fastest way a careful programmer would write it (``unnest`` arrays, one
-  multi-row ``INSERT ... RETURNING``, ``= ANY($1)``).
+  multi-row ``INSERT ... RETURNING``, ``= ANY($1)``, ``IN (...)`` lists).
 * Workloads: W1 insert objects, W2 load every user, W3 primary-key gets each
   in a fresh session, W4 load, change one attribute each and commit, W5
-  parents with their children by ``selectinload``, W6 (PostgreSQL) small
-  queries from concurrent tasks sharing a small pool.
+  parents with their children by ``selectinload``, W6 (PostgreSQL, MariaDB)
+  small queries from concurrent tasks sharing a small pool.
 * As in ``bench/core.py``: everything is opened and each workload run once
   at a small size before anything is timed; a timed cell covers only the
   workload (resetting tables and checking what came back happen outside it),
@@ -50,6 +53,7 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import importlib.metadata
 import os
 import platform
 import pstats
@@ -64,12 +68,14 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+import asyncmy
 import asyncpg
 import psycopg
 
 import ferryman
 import ferryman.asyncio
 import ferryman.orm
+from _mariadb import DEFAULT_MYSQL_URL, AdminConnection, connect_args, with_driver
 from _timing import call as _call
 from _timing import timed as _timed
 
@@ -105,6 +111,7 @@ TASKS = 20  # W6: concurrent tasks ...
 POOL = 10  # ... sharing a pool of this many connections
 GET_CHUNK = 100  # W3 runs in chunks of this many gets, contenders taking turns
 SQLITE_MAX_ROWS = 10_000  # rows per multi-row INSERT: 3 values each, under 32,766
+STATEMENT_CACHE = 64  # raw asyncmy: prepared statements kept per connection
 
 
 @dataclass(frozen=True)
@@ -403,6 +410,105 @@ class RawPsycopg:
             await conn.close()
 
 
+class RawAsyncmy:
+    """Hand-written SQL on asyncmy (MariaDB), the fastest way found for each workload.
+    asyncmy's own pool of ten: a checkout makes no round trip and a release sends
+    nothing (it drops a connection left inside a transaction, which this code never
+    does). Connections are in autocommit mode, so that a read leaves no transaction
+    open; W4 sends ``BEGIN`` and ``COMMIT`` itself. Every statement but W1's runs as
+    a server-side prepared statement from the pool's statement cache
+    (``stmt_cache_size``: binary parameters and rows); W2 passes ``()`` as its
+    parameters so that it is one too. W1's 30,000 parameters go in one text
+    statement, escaped by ``cursor.mogrify``: preparing a statement that size costs
+    more than it saves. W4's update is an ``executemany``, which asyncmy sends to
+    MariaDB as one ``COM_STMT_BULK_EXECUTE``; MariaDB has no ``UPDATE ... FROM``
+    arrays, and a ``CASE`` or a join on a ``UNION ALL`` of rows measured slower."""
+
+    label = "raw asyncmy"
+    select_all = f"SELECT {USER_COLUMNS} FROM {USERS}"
+    select_one = f"SELECT {USER_COLUMNS} FROM {USERS} WHERE id = %s"
+    select_first = f"SELECT {USER_COLUMNS} FROM {USERS} WHERE id <= %s"
+    update = f"UPDATE {USERS} SET age = %s WHERE id = %s"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def open(self) -> None:
+        self.pool = await asyncmy.create_pool(
+            minsize=POOL,
+            maxsize=POOL,
+            autocommit=True,
+            stmt_cache_size=STATEMENT_CACHE,
+            **connect_args(self.url),
+        )
+
+    @staticmethod
+    def insert_sql(rows: int) -> str:
+        marks = ", ".join(["(%s, %s, %s)"] * rows)
+        return (
+            f"INSERT INTO {NEW_USERS} (name, email, age) VALUES {marks} RETURNING id, created_at"
+        )
+
+    async def w1(self, values: list[tuple[str, str, int]]) -> list[Any]:
+        params = [v for row in values for v in row]
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            # One statement in autocommit mode: its own transaction.
+            await cur.execute(cur.mogrify(self.insert_sql(len(values)), params))
+            return await cur.fetchall()
+
+    inserted = RawAsyncpg.inserted
+
+    async def w2(self) -> list[Any]:
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(self.select_all, ())
+            return await cur.fetchall()
+
+    async def w3(self, ids: Sequence[int]) -> int:
+        found, acquire, sql = 0, self.pool.acquire, self.select_one
+        for i in ids:  # take a connection, query, give it back: per get
+            async with acquire() as conn, conn.cursor() as cur:
+                await cur.execute(sql, (i,))
+                found += await cur.fetchone() is not None
+        return found
+
+    async def w4(self, count: int) -> int:
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await conn.begin()  # on an error the pool drops the connection, mid-transaction
+            await cur.execute(self.select_first, (count,))
+            rows = await cur.fetchall()
+            await cur.executemany(self.update, [(r[3] + 1, r[0]) for r in rows])
+            await conn.commit()
+        return len(rows)
+
+    async def w5(self, count: int) -> tuple[int, int]:
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(self.select_first, (count,))
+            users = await cur.fetchall()
+            marks = ", ".join(["%s"] * len(users))
+            sql = f"SELECT {POST_COLUMNS} FROM {POSTS} WHERE user_id IN ({marks})"
+            await cur.execute(sql, [u[0] for u in users])
+            posts = await cur.fetchall()
+        children: defaultdict[int, list[Any]] = defaultdict(list)
+        for post in posts:
+            children[post[1]].append(post)
+        return len(users), sum(len(children[u[0]]) for u in users)
+
+    async def w6(self, groups: Sequence[Sequence[int]]) -> int:
+        async def task(ids: Sequence[int]) -> int:
+            found, sql = 0, self.select_one
+            async with self.pool.acquire() as conn, conn.cursor() as cur:
+                for i in ids:
+                    await cur.execute(sql, (i,))
+                    found += await cur.fetchone() is not None
+            return found
+
+        return sum(await asyncio.gather(*(task(ids) for ids in groups)))
+
+    async def close(self) -> None:
+        self.pool.close()
+        await self.pool.wait_closed()
+
+
 class RawSqlite3:
     label = "raw sqlite3"
     select_all = f"SELECT {USER_COLUMNS} FROM {USERS}"
@@ -663,6 +769,8 @@ class Admin:
         self.backend = backend
         if backend == "postgresql":
             self.conn: Any = psycopg.connect(target, autocommit=True)
+        elif backend == "mysql":
+            self.conn = AdminConnection(target)
         else:
             self.conn = sqlite3.connect(target, isolation_level=None)
 
@@ -673,25 +781,39 @@ class Admin:
         return self.run(sql, params).fetchone()[0]
 
     def setup(self, sizes: Sizes) -> None:
-        pg = self.backend == "postgresql"
-        serial, now = ("serial", "now()") if pg else ("integer", "CURRENT_TIMESTAMP")
+        # PostgreSQL's timestamp (without time zone) is MariaDB's datetime; MariaDB
+        # ignores a REFERENCES written on the column, so its foreign key is a clause.
+        pg, my = self.backend == "postgresql", self.backend == "mysql"
+        serial, stamp, now = {
+            "postgresql": ("serial", "timestamp", "now()"),
+            "mysql": ("integer AUTO_INCREMENT", "datetime", "CURRENT_TIMESTAMP"),
+        }.get(self.backend, ("integer", "timestamp", "CURRENT_TIMESTAMP"))
         for table in TABLES:
             self.run(f"DROP TABLE IF EXISTS {table}")
         for table in (USERS, NEW_USERS):
             self.run(
                 f"CREATE TABLE {table} (id {serial} PRIMARY KEY, name varchar(50), "
-                f"email varchar(100), age integer, created_at timestamp DEFAULT {now})"
+                f"email varchar(100), age integer, created_at {stamp} DEFAULT {now})"
             )
-        self.run(
-            f"CREATE TABLE {POSTS} (id {serial} PRIMARY KEY, "
-            f"user_id integer REFERENCES {USERS}(id), title varchar(200), body text)"
-        )
-        self.run(f"CREATE INDEX {POSTS}_user_id ON {POSTS} (user_id)")
+        if my:
+            self.run(
+                f"CREATE TABLE {POSTS} (id {serial} PRIMARY KEY, user_id integer, "
+                f"title varchar(200), body text, INDEX {POSTS}_user_id (user_id), "
+                f"FOREIGN KEY (user_id) REFERENCES {USERS}(id))"
+            )
+        else:
+            self.run(
+                f"CREATE TABLE {POSTS} (id {serial} PRIMARY KEY, "
+                f"user_id integer REFERENCES {USERS}(id), title varchar(200), body text)"
+            )
+            self.run(f"CREATE INDEX {POSTS}_user_id ON {POSTS} (user_id)")
         self.add_users(user_values(sizes.rows))
         self.copy(POSTS, ("user_id", "title", "body"), post_values(sizes.parents))
         if pg:
             self.run(f"ANALYZE {USERS}")
             self.run(f"ANALYZE {POSTS}")
+        elif my:
+            self.run(f"ANALYZE TABLE {USERS}, {POSTS}").fetchall()
 
     def add_users(self, values: list[tuple[str, str, int]]) -> None:
         self.copy(USERS, ("name", "email", "age"), values)
@@ -702,6 +824,9 @@ class Admin:
             with self.conn.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as cp:
                 for row in rows:
                     cp.write_row(row)
+        elif self.backend == "mysql":
+            marks = ", ".join(["%s"] * len(columns))
+            self.conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
         else:
             marks = ", ".join("?" * len(columns))
             self.run("BEGIN")
@@ -711,6 +836,8 @@ class Admin:
     def clear_new_users(self) -> None:
         if self.backend == "postgresql":
             self.run(f"TRUNCATE {NEW_USERS} RESTART IDENTITY")
+        elif self.backend == "mysql":
+            self.run(f"TRUNCATE TABLE {NEW_USERS}")  # restarts AUTO_INCREMENT too
         else:
             self.run(f"DELETE FROM {NEW_USERS}")
 
@@ -718,8 +845,12 @@ class Admin:
         return dict(self.run(f"SELECT id, name FROM {NEW_USERS}").fetchall())
 
     def age_total(self, count: int) -> int:
-        mark = "%s" if self.backend == "postgresql" else "?"
-        return self.scalar(f"SELECT sum(age) FROM {USERS} WHERE id <= {mark}", (count,))
+        mark = "?" if self.backend == "sqlite" else "%s"
+        # int(): MariaDB's sum() of integers is a DECIMAL.
+        return int(self.scalar(f"SELECT sum(age) FROM {USERS} WHERE id <= {mark}", (count,)))
+
+    def server(self) -> str:
+        return f"server {self.scalar('SELECT version()')}"
 
     def close(self) -> None:
         for table in TABLES:
@@ -744,6 +875,17 @@ def _postgresql(url: str) -> list[Any]:
     ]
 
 
+def _mysql(url: str) -> list[Any]:
+    on_asyncmy = with_driver(url, "asyncmy")
+    return [
+        RawAsyncmy(url),
+        OrmAsync("ferryman asyncmy", ferryman, ferryman.asyncio, FERRYMAN_MODELS, on_asyncmy),
+        OrmAsync(
+            "SQLAlchemy asyncmy", sqlalchemy, sqlalchemy.ext.asyncio, SQLALCHEMY_MODELS, on_asyncmy
+        ),
+    ]
+
+
 def _sqlite(path: str) -> list[Any]:
     return [
         RawSqlite3(path),
@@ -755,8 +897,8 @@ def _sqlite(path: str) -> list[Any]:
 @dataclass
 class Stack:
     name: str
-    backend: str  # "postgresql" or "sqlite"
-    make: Callable[[str], list[Any]]  # target (libpq URL or file path) -> contenders, raw first
+    backend: str  # "postgresql", "mysql" or "sqlite"
+    make: Callable[[str], list[Any]]  # target (database URL or file path) -> contenders, raw first
     workloads: tuple[str, ...]
     versus: tuple[int, int]  # indexes of ferryman and SQLAlchemy on the same driver
     # (ferryman, raw) index pairs on a driver other than the first contender's: a
@@ -774,6 +916,7 @@ STACKS = {
         same_driver=((3, 2),),
     ),
     "sqlite": Stack("sqlite", "sqlite", _sqlite, ("w1", "w2", "w3", "w4", "w5"), (1, 2)),
+    "mysql": Stack("mysql", "mysql", _mysql, ("w1", "w2", "w3", "w4", "w5", "w6"), (1, 2)),
 }
 
 
@@ -1155,6 +1298,7 @@ def versions() -> str:
         f"Python {platform.python_version()}, ferryman {ferryman.__version__}, "
         f"SQLAlchemy {sqlalchemy.__version__}, Tortoise ORM {tortoise_version}, "
         f"asyncpg {asyncpg.__version__}, psycopg {psycopg.__version__}, "
+        f"asyncmy {importlib.metadata.version('asyncmy')}, "
         f"SQLite {sqlite3.sqlite_version}"
     )
 
@@ -1166,9 +1310,9 @@ class Report:
 
 
 async def run_stack(
-    stack: Stack, sizes: Sizes, repeat: int, pg_url: str, tmpdir: str, markdown: bool
+    stack: Stack, sizes: Sizes, repeat: int, urls: dict[str, str], tmpdir: str, markdown: bool
 ) -> Report:
-    target = pg_url if stack.backend == "postgresql" else os.path.join(tmpdir, "orm.sqlite")
+    target = urls.get(stack.backend) or os.path.join(tmpdir, "orm.sqlite")
     admin = Admin(stack.backend, target)
     runner = Runner(stack, sizes, repeat, admin)
     report = Report()
@@ -1183,7 +1327,10 @@ async def run_stack(
         for k, reason in runner.skipped.items():
             notes.lines.append(f"{labels[k]}: n/a, {reason}")
         report.failures += sum(isinstance(c, Failure) for line in lines for c in line.cells)
-        title = f"{stack.name}: best of {repeat}; per contender: time, ratio to {labels[0]}"
+        server = f" ({admin.server()})" if stack.backend == "mysql" else ""
+        title = (
+            f"{stack.name}{server}: best of {repeat}; per contender: time, ratio to {labels[0]}"
+        )
         if stack.same_driver:
             title += "; last column(s): ferryman / raw on the same driver"
         block = render(title, headers, rows, markdown)
@@ -1306,6 +1453,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"libpq URL of the PostgreSQL database (default {DEFAULT_PG_URL}, "
         "or $FERRYMAN_BENCH_PG_URL)",
     )
+    parser.add_argument(
+        "--mysql-url",
+        default=os.environ.get("FERRYMAN_BENCH_MYSQL_URL", DEFAULT_MYSQL_URL),
+        help=f"URL of the MariaDB database (default {DEFAULT_MYSQL_URL}, "
+        "or $FERRYMAN_BENCH_MYSQL_URL)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -1318,11 +1471,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "driver's hand-written SQL in the same run (lower is better)"
     )
     failures = 0
+    urls = {"postgresql": args.pg_url, "mysql": args.mysql_url}
     tmpdir = tempfile.mkdtemp(prefix="ferryman-bench-orm-")
     try:
         for name in names:
             report = asyncio.run(
-                run_stack(STACKS[name], sizes, args.repeat, args.pg_url, tmpdir, args.markdown)
+                run_stack(STACKS[name], sizes, args.repeat, urls, tmpdir, args.markdown)
             )
             for block in report.blocks:
                 print()
