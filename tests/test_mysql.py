@@ -157,6 +157,9 @@ def test_sql_flavour() -> None:
     assert sql(select(things.c.name + "!" + things.c.body)) == (
         "SELECT CONCAT(my_things.name, %s, my_things.body) FROM my_things"
     )
+    assert sql(select(things.c.id).order_by(things.c.at.desc().nulls_last())).endswith(
+        "ORDER BY my_things.at IS NULL ASC, my_things.at DESC"
+    )
     assert sql(select(things.c.id).offset(5)) == (
         "SELECT my_things.id FROM my_things LIMIT 18446744073709551615 OFFSET %s"
     )
@@ -240,6 +243,10 @@ async def test_values_round_trip(table: Any) -> None:
     for key in ("body", "flag", "time", "span", "price", "exact", "doc", "token", "stage"):
         assert getattr(got, key) == row[key], key
     assert type(got.flag) is bool and isinstance(got.token, uuid.UUID)
+    async with table.connect() as conn:
+        for column in (things.c.flag, things.c.at, things.c.token, things.c.body, things.c.doc):
+            empty = select(func.count()).select_from(things).where(column.in_([]))
+            assert await conn.scalar(empty) == 0, column.name
     assert isinstance(got.created_at, datetime.datetime) and got.created_at.year >= 2026
 
 

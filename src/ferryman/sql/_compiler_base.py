@@ -482,9 +482,7 @@ class BaseCompiler:
             # What an empty list becomes: a subquery with no rows, of the compared
             # column's type where it is known (PostgreSQL compares types strictly).
             compared = kw.get("compared_type")
-            null = (
-                "NULL" if compared is None else f"CAST(NULL AS {compared.ddl(self.dialect.name)})"
-            )
+            null = "NULL" if compared is None else f"CAST(NULL AS {self.cast_type(compared)})"
             self._empty[len(self._plan) - 1] = f"(SELECT {null} WHERE 1 = 0)"
         return mark
 
@@ -628,7 +626,11 @@ class BaseCompiler:
         return self.quote(label.name) if kw.get("in_order_by") else inner
 
     def visit_cast(self, cast: Cast, **kw: Any) -> str:
-        return f"CAST({self.process(cast.element, **kw)} AS {cast.type.ddl(self.dialect.name)})"
+        return f"CAST({self.process(cast.element, **kw)} AS {self.cast_type(cast.type)})"
+
+    def cast_type(self, type_: Any) -> str:
+        """``type_`` as CAST takes it (the CREATE TABLE spelling; MySQL's differs)."""
+        return str(type_.ddl(self.dialect.name))
 
     _JSON_CASTS = {"integer": "INTEGER", "float": "DOUBLE PRECISION", "boolean": "BOOLEAN"}
 

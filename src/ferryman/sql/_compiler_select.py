@@ -134,7 +134,7 @@ class SelectCompiler(BaseCompiler):
         cell = self.process(value)
         if isinstance(value.type, NullType) or self.literal_binds:
             return cell
-        return f"CAST({cell} AS {value.type.ddl(self.dialect.name)})"
+        return f"CAST({cell} AS {self.cast_type(value.type)})"
 
     def visit_column_clause(self, column: Any, **kw: Any) -> str:
         return self.quote(column.name)

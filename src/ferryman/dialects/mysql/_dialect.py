@@ -226,9 +226,6 @@ class MySQLCompiler(SQLCompiler):
             return inner  # MariaDB has no CAST(... AS JSON): a JSON value is its text
         return f"CAST({inner} AS {self.cast_type(cast.type)})"
 
-    def _typed_cell(self, value: Any) -> str:
-        return self.process(value)
-
     # -- operators and functions --
 
     def visit_binary(self, binary: Any, **kw: Any) -> str:
