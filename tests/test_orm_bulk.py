@@ -134,3 +134,33 @@ async def test_update_of_a_row_deleted_meanwhile(things: Any, make_session: Any)
             await other.commit()
         with pytest.raises(exc.FlushError, match="matched 1 rows, expected 2"):
             await session.commit()
+
+
+async def test_changes_to_many_objects_some_to_the_same_value(
+    things: Any, make_session: Any
+) -> None:
+    """Objects changing one column each, one of them to the value it had (no UPDATE
+    for that one), another to a value of another type that compares equal: every
+    real change is written, whichever path the flush takes."""
+    async with make_session() as session:
+        session.add_all([Thing(name=f"t{i}", price=decimal.Decimal(i)) for i in range(6)])
+        await session.commit()
+    async with make_session(expire_on_commit=False) as session:
+        objects = (await session.scalars(select(Thing).order_by(Thing.id))).all()
+        for thing in objects:
+            thing.name = thing.name + "!"
+        objects[2].name = "t2"  # back to what it was: nothing to write for it
+        await session.commit()
+        objects[4].price = decimal.Decimal("4.0")  # equal to 4: no change
+        objects[5].price = decimal.Decimal("5.5")
+        await session.commit()
+    async with make_session() as session:
+        rows = await session.execute(select(Thing.name, Thing.price).order_by(Thing.id))
+        assert [(n, float(p)) for n, p in rows.all()] == [
+            ("t0!", 0.0),
+            ("t1!", 1.0),
+            ("t2", 2.0),
+            ("t3!", 3.0),
+            ("t4!", 4.0),
+            ("t5!", 5.5),
+        ]

@@ -82,21 +82,37 @@ def _one_unnest_update(core: Any) -> bool:
         return False
     states = list(core.dirty_states)
     mapper = states[0].mapper
-    changed = None
+    changed = changed_keys(states[0])
+    if len(changed) != 1:
+        changed_key = None
+    else:
+        changed_key = changed[0]
     relationships = mapper.relationship_keys
     for state in states:
         if state.mapper is not mapper or state.status != PERSISTENT:
             return False
-        if relationships and state.holds_any(relationships):
+        committed = state.committed
+        d = state.obj.__dict__
+        if relationships and (  # state.holds_any(relationships), inline
+            not relationships.isdisjoint(d)
+            or (committed and not relationships.isdisjoint(committed))
+        ):
             if not _writes_only_itself(state):
                 return False
-            committed = state.committed or {}
-            if any(key in committed for key in relationships):
+            if committed and any(key in committed for key in relationships):
                 return False  # its foreign keys change during the flush: not known yet
-        keys = changed_keys(state)
-        if changed is None:
-            changed = keys
-        elif keys != changed:
+        if changed_key is not None and committed is not None and len(committed) == 1:
+            # the common case, changed_keys() inline: the one key, to a new value
+            old = committed.get(changed_key, NO_VALUE)
+            new = d.get(changed_key, NO_VALUE)
+            if (
+                old is not NO_VALUE
+                and new is not NO_VALUE
+                and old is not new
+                and (type(old) is not type(new) or old != new)
+            ):
+                continue
+        if changed_keys(state) != changed:
             return False
     if not changed:
         return False
@@ -410,7 +426,7 @@ def _finish(
     for state in updated:
         state.committed = None
         state.modified = False
-        core.dirty_states.discard(state)
+    core.dirty_states.difference_update(updated)
     for state in list(core.dirty_states):
         if state.status != PERSISTENT:
             core.dirty_states.discard(state)

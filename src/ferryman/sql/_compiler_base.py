@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
+from types import NoneType
 from typing import Any
 
 from .. import exc
@@ -742,4 +743,6 @@ def convert_column(processor: Callable[[Any], Any], values: Sequence[Any]) -> li
     if column is not None:
         return column(values)
     passes = getattr(processor, "passes", None)
+    if passes is not None and set(map(type, values)) <= {passes, NoneType}:
+        return list(values)  # every value passes as it is: one C-level check for all
     return [v if v is None or type(v) is passes else processor(v) for v in values]

@@ -128,6 +128,8 @@ class AsyncpgConnection:
                 rows = await statement.fetch(*(params or ()))
         except (asyncpg.PostgresError, *_CLIENT_ERRORS) as err:
             raise translate_error(err, self.driver_connection) from err
+        if keys is not None:  # rows came back: as many as the statement matched
+            return RawResult((keys, rows, len(rows), None))
         return RawResult((keys, rows, rowcount_from_status(statement.get_statusmsg()), None))
 
     async def executemany(self, sql: str, seq: Sequence[Any]) -> RawResult:
