@@ -231,8 +231,18 @@ class SessionCore:
             if state.committed:
                 for key in keys:
                     state.committed.pop(key, None)
+        pk_keys = mapper.pk_keys
         for key in keys:
             d.pop(key, None)
+        if any(k not in d for k in pk_keys):
+            # The primary key is the object's identity: it stays (as the identity says,
+            # an unflushed change of it included) and needs no reload; a flush after
+            # expiry finds its row by it.
+            ident = state.key
+            values = (ident,) if len(pk_keys) == 1 else ident
+            for key, value in zip(pk_keys, values, strict=True):
+                d[key] = value
+            keys = [k for k in keys if k not in pk_keys]
         state.expired = (state.expired or set()) | set(keys)
 
     def expire_all(self) -> None:
