@@ -670,6 +670,14 @@ class Session:
             finally:
                 LOADING_ATTRIBUTE.reset(origin)
 
+    def query(self, *entities: Any) -> Any:
+        """The 1.x query API: ``session.query(User).filter(User.name == "ann").all()``
+        (a thin layer over ``select()``; see ``_legacy_query``). Sync sessions only,
+        as in SQLAlchemy: async code calls it inside ``run_sync``."""
+        from ._legacy_query import Query
+
+        return Query(entities, self)
+
     def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(self, *args, **kwargs)``: the sync twin of ``Session.run_sync``."""
         return fn(self, *args, **kwargs)

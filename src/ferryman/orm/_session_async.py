@@ -749,6 +749,16 @@ class AsyncSession:
             finally:
                 LOADING_ATTRIBUTE.reset(origin)
 
+    if not ASYNC:
+
+        def query(self, *entities: Any) -> Any:
+            """The 1.x query API: ``session.query(User).filter(User.name == "ann").all()``
+            (a thin layer over ``select()``; see ``_legacy_query``). Sync sessions only,
+            as in SQLAlchemy: async code calls it inside ``run_sync``."""
+            from ._legacy_query import Query
+
+            return Query(entities, self)
+
     if ASYNC:
 
         async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
