@@ -70,6 +70,7 @@ __all__ = [
     "PendingRollbackError",
     "ProgrammingError",
     "ResourceClosedError",
+    "StaleDataError",
     "StatementError",
     "TimeoutError",
     "UnloadedAttributeError",
@@ -195,6 +196,14 @@ class FlushError(InvalidRequestError):
     """The unit of work cannot write the session's changes as they are."""
 
     code = "flush"
+
+
+class StaleDataError(FlushError):
+    """An UPDATE or DELETE found a row other than the one the session loaded: another
+    transaction changed it (its version counter moved, ``version_id_col``) or
+    deleted it. Load the object again and redo the change."""
+
+    code = "stale"
 
 
 class TimeoutError(FerrymanError):
