@@ -634,9 +634,25 @@ class Session:
                 key = ident if isinstance(ident, tuple) else (ident,)
                 target = self._run(get_plan(core, mapper, key))
             if target is None and (not load):
-                raise exc.InvalidRequestError(
-                    "merge(load=False) needs the object to be in the session already"
-                )
+                target = core.adopt_copy(instance, mapper, ident)
+                seen[id(instance)] = target
+                d = instance.__dict__
+                for rel in mapper.relationships.values():
+                    if "merge" in rel.cascade and rel.key in d:
+                        value = d[rel.key]
+                        if rel.uselist:
+                            items = [self._merge(v, rel.mapper, load, seen) for v in value]
+                            core.set_loaded_collection(target, rel, items)
+                        else:
+                            one = value
+                            if value is not None:
+                                one = self._merge(value, rel.mapper, load, seen)
+                            target.__dict__[rel.key] = one
+                return target
+        elif not load:
+            raise exc.InvalidRequestError(
+                f"merge(load=False) takes objects with a primary key (a cached row's); {instance!r} has none: use merge() or add()"
+            )
         if target is None:
             target = mapper.class_.__new__(mapper.class_)
             instance_state(target)

@@ -315,6 +315,31 @@ class SessionCore:
 
     # -- merge --
 
+    def adopt_copy(self, source: Any, mapper: Any, ident: Any) -> Any:
+        """A new persistent object of this session with ``source``'s loaded column values,
+        clean (``merge(load=False)`` of an object the identity map lacks)."""
+        state = getattr(source, "__dict__", {}).get("_fm_state")
+        if isinstance(state, InstanceState) and state.modified:
+            raise exc.InvalidRequestError(
+                f"merge(load=False) takes unchanged objects; {state.describe()} has changes "
+                "that were never flushed: use merge() (or flush them first)"
+            )
+        target = mapper.class_.__new__(mapper.class_)
+        d = target.__dict__
+        sd = source.__dict__
+        for prop in mapper.column_attrs:
+            if prop.key in sd:
+                d[prop.key] = sd[prop.key]
+        d["_fm_state"] = self.marker_for(mapper)
+        self.identity_map_for(mapper)[ident] = target
+        return target
+
+    def set_loaded_collection(self, target: Any, rel: Any, items: list[Any]) -> None:
+        """A collection set as loaded (no change to flush)."""
+        from ._attributes import new_collection
+
+        target.__dict__[rel.key] = new_collection(target, rel, items)
+
     def merge_values(self, source: Any, target: Any) -> None:
         """Copy the loaded column values of ``source`` onto ``target`` (as changes)."""
         sd = source.__dict__
