@@ -195,6 +195,16 @@ class Select(ClauseElement):
         new.__dict__.pop("_orm_compiled", None)
         return new
 
+    def from_statement(self, statement: Any) -> FromStatement:
+        """This select's entities loaded from another statement's rows, matched by
+        column name: ``select(User).from_statement(text("SELECT * FROM users ..."))``
+        (run by a session)."""
+        if self._entities is None:
+            raise exc.ArgumentError(
+                "from_statement() loads mapped classes: select(User).from_statement(...)"
+            )
+        return FromStatement(self._entities, statement)
+
     def with_only_columns(self, *entities: Any) -> Select:
         """The same FROM items, conditions and ordering, other columns (or entities)
         selected."""
@@ -546,6 +556,19 @@ def _referenced_tables(element: Any) -> list[Any]:
                 elif child is not None:
                     stack.append(child)
     return found
+
+
+class FromStatement:
+    """``select(User).from_statement(text(...))``: the entities to build from the rows
+    of ``statement`` (a ``text()`` or any statement), by column name."""
+
+    def __init__(self, entities: tuple[Any, ...], statement: Any) -> None:
+        self._from_entities = entities
+        self.element = statement
+        self._execution_options: dict[str, Any] = {}
+
+    def __str__(self) -> str:
+        return str(self.element)
 
 
 def select(*entities: Any) -> Select:
