@@ -147,6 +147,7 @@ class Select(ClauseElement):
     _offset: Any = None
     _distinct = False
     _for_update: dict[str, Any] | None = None
+    _correlate_except: tuple[Any, ...] | None = None
     _head: Any = None  # see _HEADS
 
     def __init__(self, *entities: Any) -> None:
@@ -286,6 +287,13 @@ class Select(ClauseElement):
         self, *, nowait: bool = False, skip_locked: bool = False, read: bool = False
     ) -> Select:
         return self._copy(_for_update={"nowait": nowait, "skip_locked": skip_locked, "read": read})
+
+    def correlate_except(self, *froms: Any) -> Select:
+        """Inside another statement, take these FROM items as this select's own even
+        when the enclosing statement has them too (every other FROM item the two share
+        refers to the enclosing statement's row, as without this call)."""
+        items = tuple(_from_item(f) for f in froms)
+        return self._copy(_correlate_except=(self._correlate_except or ()) + items)
 
     def select_from(self, *froms: Any) -> Select:
         froms = tuple(_from_item(f) for f in froms)
@@ -446,6 +454,9 @@ class Select(ClauseElement):
             entities,
             tuple([o._option_key(binds) for o in self._options])
             if entities is not None and self._options
+            else None,
+            tuple([f._key(binds) for f in self._correlate_except])
+            if self._correlate_except is not None
             else None,
         )
 
