@@ -175,8 +175,8 @@ def _flush(core: Any, undo: Undo) -> Plan:
         mapper.registry.configure()
     core.cascade_pending()
     to_delete: dict[int, InstanceState] = dict(core.deleted)
+    _orphans(core, to_delete)  # first: an orphan's own delete cascade goes on below it
     yield from _cascade_deletes(core, to_delete, undo)
-    _orphans(core, to_delete)
     new = [s for s in core.new.values() if id(s) not in to_delete]
     mappers = {s.mapper for s in new} | {s.mapper for s in core.dirty_states}
     mappers |= {s.mapper for s in to_delete.values()}
@@ -191,7 +191,7 @@ def _flush(core: Any, undo: Undo) -> Plan:
         mine_new = [s for s in new if s.mapper is mapper] if len(order) > 1 else new
         if to_one:
             for state in mine_new:
-                _sync_many_to_one(state, undo)
+                _sync_many_to_one(state, undo, to_delete)
         mine_dirty = [
             s
             for s in core.dirty_states
@@ -199,7 +199,7 @@ def _flush(core: Any, undo: Undo) -> Plan:
         ]
         if to_one:
             for state in mine_dirty:
-                _sync_many_to_one(state, undo)
+                _sync_many_to_one(state, undo, to_delete)
         if mine_new:
             done = yield from insert_rows(core, mapper, mine_new, undo, expire_after)
             inserted.extend(done)
@@ -218,8 +218,11 @@ def _flush(core: Any, undo: Undo) -> Plan:
     _finish(core, inserted, updated, to_delete, expire_after)
 
 
-def _sync_many_to_one(state: InstanceState, undo: Undo) -> None:
-    """``child.parent_id = child.parent.id`` for every loaded many-to-one."""
+def _sync_many_to_one(
+    state: InstanceState, undo: Undo, to_delete: dict[int, InstanceState]
+) -> None:
+    """``child.parent_id = child.parent.id`` for every loaded many-to-one (except to a
+    parent being deleted: the delete cascade decided that foreign key)."""
     d = state.obj.__dict__
     mapper = state.mapper
     for rel in mapper.relationships.values():
@@ -245,6 +248,8 @@ def _sync_many_to_one(state: InstanceState, undo: Undo) -> None:
                 f"{state.describe()}.{rel.key} refers to {target!r}, which is not in the "
                 "session: add it (session.add()) or keep the default save-update cascade"
             )
+        if id(tstate) in to_delete:
+            continue
         for parent_col, target_col in rel.pairs:
             value = td.get(rel.mapper.key_by_column[target_col])
             _set_fk(state, mapper.key_by_column[parent_col], value, undo)

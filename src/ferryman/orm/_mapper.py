@@ -509,6 +509,9 @@ def configure_registry(mappers: list[Mapper]) -> None:
         for rel in mapper.relationships.values():
             if rel.direction == "MANYTOONE":
                 mapper.dependencies.add(rel.mapper)
+            elif rel.direction == "ONETOMANY" and not rel.viewonly:
+                # the children's rows need this one's key, reverse side or not
+                rel.mapper.dependencies.add(mapper)
         mapper.configured = True
 
 
