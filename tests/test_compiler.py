@@ -410,3 +410,21 @@ def test_labels_in_order_by_and_inside_functions() -> None:
     assert sql(select(func.max(users.c.age.label("years")))) == (
         "SELECT max(users.age) FROM users"
     )
+
+
+def test_a_column_typed_by_its_foreign_key() -> None:
+    """A column given only a ForeignKey takes the referenced column's type; its repr
+    shows that type (it used to recurse without end)."""
+    meta = MetaData()
+    Table("fk_parents", meta, Column("id", Integer, primary_key=True))
+    kids = Table(
+        "fk_kids",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("parent_id", ForeignKey("fk_parents.id")),
+        Column("other_id", ForeignKey("fk_nowhere.id")),
+    )
+    assert repr(kids.c.parent_id) == "Column(fk_kids.parent_id, Integer())"
+    assert "fk_nowhere.id" in repr(kids.c.other_id)
+    assert kids.c.parent_id.type == kids.c.parent_id.type
+    assert kids.c.parent_id.type != kids.c.other_id.type
