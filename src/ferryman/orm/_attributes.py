@@ -341,7 +341,10 @@ def unloaded_message(state: InstanceState, key: str) -> str:
     if expired:
         fixes.append("keep values after commit: async_sessionmaker(..., expire_on_commit=False)")
     column = getattr(prop, "column", None)
-    if column is not None and (column.server_default is not None or column.primary_key):
+    if column is not None and (
+        getattr(column, "server_default", None) is not None
+        or getattr(column, "primary_key", False)
+    ):
         fixes.append('fetch server defaults on INSERT: __mapper_args__ = {"eager_defaults": True}')
     return (
         f"{cls}.{key} of {state.describe()} is not loaded: {why}, and async code never "

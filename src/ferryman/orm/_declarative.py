@@ -51,6 +51,7 @@ __all__ = [
     "Mapped",
     "MappedColumn",
     "backref",
+    "column_property",
     "declarative_base",
     "declared_attr",
     "deferred",
@@ -73,6 +74,43 @@ class MappedColumn:
         # the columns made from it (a mixin's makes one per class): a class body's
         # remote_side=[id] / foreign_keys=[...] names the mapped_column() itself
         self.columns_made: list[Column] = []
+        # the column made early, for SQL written in the class body (see
+        # __clause_element__); column() fills it in
+        self._early: Column | None = None
+
+    def __clause_element__(self) -> Column:
+        """The column this makes, already now: the class body may use it in SQL
+        (``fullname = column_property(first + " " + last)``); it gets its name and type
+        when the class is mapped."""
+        if self._early is None:
+            given = [
+                a
+                for a in self.args
+                if isinstance(a, types.TypeEngine)
+                or (isinstance(a, type) and issubclass(a, types.TypeEngine))
+            ]
+            self._early = Column(given[0] if given else types.NullType())
+        return self._early
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_early", "args", "kwargs", "columns_made"):
+            raise AttributeError(name)
+        return getattr(self.__clause_element__(), name)  # like(), desc(), label() ...
+
+    def __add__(self, other: Any) -> Any:
+        return self.__clause_element__() + other
+
+    def __radd__(self, other: Any) -> Any:
+        return other + self.__clause_element__()
+
+    def __sub__(self, other: Any) -> Any:
+        return self.__clause_element__() - other
+
+    def __mul__(self, other: Any) -> Any:
+        return self.__clause_element__() * other
+
+    def __truediv__(self, other: Any) -> Any:
+        return self.__clause_element__() / other
 
     def column(self, key: str, annotation: Any, type_map: dict[Any, Any], owner: str) -> Column:
         args = list(self.args)
@@ -104,6 +142,14 @@ class MappedColumn:
         for option in ("deferred", "deferred_group", "deferred_raiseload"):
             kwargs.pop(option, None)
         column = Column(name, *args, **kwargs)
+        early = self._early
+        if early is not None and not self.columns_made:
+            # SQL in the class body refers to the early column: it becomes this one
+            for slot in Column.__slots__:
+                setattr(early, slot, getattr(column, slot))
+            for fk in early.foreign_keys:
+                fk.parent = early
+            column = early
         self.columns_made.append(column)
         return column
 
@@ -145,6 +191,30 @@ class _Deferred:
     def __init__(self, column: Column, group: str | None) -> None:
         self.column = column
         self.group = group
+
+
+class _ColumnPropertySpec:
+    """``column_property(expression)`` in a class body."""
+
+    def __init__(self, expression: Any, deferred: bool, group: str | None) -> None:
+        self.expression = expression
+        self.deferred = deferred or group is not None
+        self.group = group
+
+
+def column_property(expression: Any, *, deferred: bool = False, group: str | None = None) -> Any:
+    """A read-only attribute computed by SQL when the object is loaded: an expression of
+    the class's columns, or a correlated subquery (``select(func.count(Address.id))
+    .where(Address.user_id == id).scalar_subquery()``). It loads with the object's
+    query (``deferred=True``: when first read, or with ``undefer()``)."""
+    if not hasattr(expression, "_compiler_dispatch") and not hasattr(
+        expression, "__clause_element__"
+    ):
+        raise exc.ArgumentError(
+            f"column_property() takes a SQL expression (of columns, or a scalar subquery), "
+            f"not {expression!r}"
+        )
+    return _ColumnPropertySpec(expression, deferred, group)
 
 
 def deferred(column: Column, *, group: str | None = None) -> Any:
@@ -531,7 +601,10 @@ def _collect(cls: type) -> tuple[list[tuple[str, Any, Any, Any]], dict[str, Any]
                 continue
             if not (
                 is_mapped_annotation
-                or isinstance(value, (Column, MappedColumn, RelationshipProperty, _Deferred))
+                or isinstance(
+                    value,
+                    (Column, MappedColumn, RelationshipProperty, _Deferred, _ColumnPropertySpec),
+                )
             ):
                 continue
             if isinstance(value, Column) and klass is not cls:
@@ -582,6 +655,7 @@ def _map_class(cls: type, reg: registry) -> Mapper:
     relationships: dict[str, RelationshipProperty] = {}
     as_dataclass = issubclass(cls, MappedAsDataclass)
     deferred_keys: dict[str, str | None] = {}  # key -> group, of deferred columns
+    expressions: dict[str, Any] = {}  # key -> column_property()
     fields: list[Field] = []
     for key, value, annotation, raw in items:
         if as_dataclass:
@@ -595,6 +669,9 @@ def _map_class(cls: type, reg: registry) -> Mapper:
                 options, default = {}, NO_DEFAULT
             kw_only = cls.__fm_dataclass__["kw_only"]  # type: ignore[attr-defined]
             fields.append(Field(key, options, default, kw_only))
+        if isinstance(value, _ColumnPropertySpec):
+            expressions[key] = value
+            continue
         if isinstance(value, _Deferred):
             deferred_keys[key] = value.group
             value = value.column
@@ -668,6 +745,8 @@ def _map_class(cls: type, reg: registry) -> Mapper:
         version_generator=version_generator,
         deferred_keys=deferred_keys,
     )
+    for key, spec in expressions.items():
+        mapper.add_expression(key, spec.expression, spec.deferred, spec.group)
     cls.__mapper__ = mapper  # type: ignore[attr-defined]
     forget_select_head(cls)  # a class mapped again: select(cls) works out its parts anew
     cls.__table__ = table  # type: ignore[attr-defined]

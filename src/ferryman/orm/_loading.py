@@ -552,7 +552,7 @@ def load_attribute_plan(core: Any, state: InstanceState, key: str) -> Plan:
     group = mapper.deferred_keys.get(key)
     keys = [
         p.key
-        for p in mapper.column_attrs
+        for p in (*mapper.column_attrs, *mapper.expression_attrs)
         if p.key == key
         or (
             p.key not in d

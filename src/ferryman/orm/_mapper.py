@@ -33,6 +33,7 @@ class ColumnProperty:
     """A mapped column: ``key`` on the class, ``column`` in the table."""
 
     is_relationship = False
+    is_expression = False  # a column_property(): a SQL expression, not a table column
     uselist = False
     validator: Any = None  # (function, include_removes, include_backrefs): @validates
 
@@ -116,6 +117,9 @@ class Mapper:
         # objects of this class may lack some columns (deferred ones, or a load_only()
         # query ran): a query that loads them fills them in on the objects it meets
         self.partly_loaded = bool(self.deferred_keys)
+        # column_property(): SQL expressions loaded with the object, never written
+        self.expression_attrs: list[ColumnProperty] = []
+        self.expression_keys: list[str] = []  # those loaded with the object's query
 
     @property
     def relationship_key_columns(self) -> frozenset[str]:
@@ -150,6 +154,30 @@ class Mapper:
     @property
     def base_mapper(self) -> Mapper:
         return self
+
+    def add_expression(self, key: str, expression: Any, deferred: bool, group: str | None) -> None:
+        """A ``column_property()``: loaded with the object's query (unless deferred),
+        never written."""
+        if key in self.attrs_by_key:
+            raise exc.ArgumentError(
+                f"{self.class_.__name__}.{key}: column_property() names an attribute the "
+                "class maps already"
+            )
+        clause = (
+            expression.__clause_element__()
+            if hasattr(expression, "__clause_element__")
+            else expression
+        )
+        prop = ColumnProperty(key, clause, self)
+        prop.is_expression = True
+        self.expression_attrs.append(prop)
+        self.attrs_by_key[key] = prop
+        if deferred:
+            self.deferred_keys[key] = group
+            self.partly_loaded = True
+        else:
+            self.expression_keys.append(key)
+        setattr(self.class_, key, ColumnAttribute(self.class_, key, prop, clause))
 
     def instrument(self) -> None:
         """Put the attribute descriptors on the class."""

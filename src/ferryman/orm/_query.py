@@ -134,10 +134,13 @@ def _options_for(options: tuple[Any, ...], depth: int, entity_mapper_: Any) -> l
     ]
 
 
-def _loaded_keys(mapper: Any, options: list[Any]) -> list[str]:
+def _loaded_keys(mapper: Any, options: list[Any], expressions: bool) -> list[str]:
     """The column keys an entity's query loads, after defer / undefer /
-    undefer_group / load_only options (which apply to the statement's entities)."""
+    undefer_group / load_only options (which apply to the statement's entities);
+    ``expressions``: its column_property() values too (the entity's own table)."""
     keys = set(mapper.loaded_keys)
+    if expressions:
+        keys.update(mapper.expression_keys)
     mine = [
         o.chain[0]
         for o in options
@@ -153,7 +156,17 @@ def _loaded_keys(mapper: Any, options: list[Any]) -> list[str]:
             keys.discard(attr.key)
         elif strategy == "undefer":
             keys.add(attr.key)
-    return [p.key for p in mapper.column_attrs if p.key in keys]
+    props = [*mapper.column_attrs, *(mapper.expression_attrs if expressions else ())]
+    return [p.key for p in props if p.key in keys]
+
+
+def _select_column(mapper: Any, source: Any, key: str) -> Any:
+    """What the SELECT has for an attribute: the table's (or alias's) column, or a
+    column_property()'s expression, labelled."""
+    prop = mapper.attrs_by_key[key]
+    if prop.is_expression:
+        return prop.column.label(f"{mapper.local_table.name}_{key}")
+    return source.c[prop.column.name]
 
 
 def _compile(stmt: Select, binds: list[Any]) -> QueryContext:
@@ -167,10 +180,12 @@ def _compile(stmt: Select, binds: list[Any]) -> QueryContext:
     for entity, core_column in zip(entities, stmt._columns, strict=True):
         mapper = entity_mapper(entity)
         if mapper is not None and isinstance(core_column, (Table, Alias)):
-            keys_loaded = _loaded_keys(mapper, column_options) if column_options else None
+            own = core_column is mapper.local_table and bool(mapper.expression_attrs)
+            keys_loaded = None
+            if column_options or own:
+                keys_loaded = _loaded_keys(mapper, column_options, own)
             load = EntityLoad(mapper, core_column, len(base), keys_loaded)
-            attrs = mapper.attrs_by_key
-            base.extend(core_column.c[attrs[k].column.name] for k in load.keys)
+            base.extend(_select_column(mapper, core_column, k) for k in load.keys)
             loads.append(load)
             context.items.append(("entity", load))
             keys.append(getattr(entity, "__name__", mapper.class_.__name__))

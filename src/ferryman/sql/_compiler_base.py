@@ -479,6 +479,10 @@ class BaseCompiler:
             name = self._bind_names.get(id(bind)) or self._anonymous(name_hint or "param", exact)
             self._bind_names[id(bind)] = name
         mark = self._placeholder_mark(index, name, bind.expanding, bind.type, kw.get("label"))
+        if index is None and not bind.required and not bind.expanding:
+            # a bind outside the statement's own (a column_property()'s constant, which
+            # the ORM adds): its value is fixed, kept with the compiled statement
+            self._defaults[len(self._plan) - 1] = bind.value
         if bind.expanding:
             # What an empty list becomes: a subquery with no rows, of the compared
             # column's type where it is known (PostgreSQL compares types strictly).

@@ -166,6 +166,10 @@ class ColumnOperators:
     def __add__(self, other: Any) -> Any:
         if isinstance(self.type, String):
             return self._operate("||", other, self.type)
+        if isinstance(self.type, NullType) and (
+            isinstance(other, str) or isinstance(getattr(other, "type", None), String)
+        ):  # an untyped expression and text: the text says what + means
+            return self._operate("||", other, String())
         return self._operate("+", other, self.type)
 
     def __radd__(self, other: Any) -> Any:
