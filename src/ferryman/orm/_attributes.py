@@ -16,6 +16,9 @@ Relationships keep both sides in step in memory (``back_populates`` /
 ``backref``): setting ``traveler.destination = norway`` appends ``traveler`` to
 ``norway.travelers`` if that collection is loaded, and vice versa. Collections
 are ``InstrumentedList``s that report appends and removals.
+
+Attribute events (``set``, ``append``, ``remove``: ``ferryman.event``) cost one
+check of the property's ``dispatch`` per change when nobody listens.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar
 
 from .. import exc
 from ..sql._elements import ColumnOperators
+from ._events import fire_append, fire_remove, fire_set
 from ._state import NO_VALUE, InstanceState, Loaded, instance_state
 
 __all__ = [
@@ -137,6 +141,8 @@ class ColumnAttribute(QueryableAttribute[_T]):
         return self.key
 
     def __set__(self, obj: Any, value: Any) -> None:
+        if self.prop.dispatch.set:
+            value = fire_set(self.prop, obj, value)
         d = obj.__dict__
         key = self.key
         state = d.get("_fm_state")
@@ -346,6 +352,8 @@ def _cascade_add(state: InstanceState, prop: Any, item: Any) -> None:
 
 def set_scalar(obj: Any, prop: Any, value: Any, initiator: Any = None) -> None:
     """``child.parent = value``: record the change, update the other side, cascade."""
+    if prop.dispatch.set:
+        value = fire_set(prop, obj, value)
     d = obj.__dict__
     key = prop.key
     old = d.get(key, NO_VALUE)
@@ -459,6 +467,8 @@ class InstrumentedList(list[Any]):
             _unlink(item, reverse, self._owner, self._prop)
 
     def _append(self, item: Any, initiator: Any) -> None:
+        if self._prop.dispatch.append:
+            item = fire_append(self._prop, self._owner, item)
         self._changing()
         list.append(self, item)
         self._added(item, initiator)
@@ -467,6 +477,8 @@ class InstrumentedList(list[Any]):
         self._changing()
         item = list.pop(self, index)
         self._removed(item, initiator)
+        if self._prop.dispatch.remove:
+            fire_remove(self._prop, self._owner, item)
 
     def append(self, item: Any) -> None:
         self._append(item, None)
@@ -480,6 +492,8 @@ class InstrumentedList(list[Any]):
         return self
 
     def insert(self, index: SupportsIndex, item: Any) -> None:
+        if self._prop.dispatch.append:
+            item = fire_append(self._prop, self._owner, item)
         self._changing()
         list.insert(self, index, item)
         self._added(item, None)
@@ -503,19 +517,28 @@ class InstrumentedList(list[Any]):
             self._remove_at(i, None)
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        events = self._prop.dispatch
         if isinstance(index, slice):
             old = self[index]
+            if events.append:
+                value = [fire_append(self._prop, self._owner, item) for item in value]
             self._changing()
             list.__setitem__(self, index, value)
             for item in old:
                 self._removed(item, None)
+                if events.remove:
+                    fire_remove(self._prop, self._owner, item)
             for item in self[index]:
                 self._added(item, None)
             return
         old = self[index]
+        if events.append:
+            value = fire_append(self._prop, self._owner, value)
         self._changing()
         list.__setitem__(self, index, value)
         self._removed(old, None)
+        if events.remove:
+            fire_remove(self._prop, self._owner, old)
         self._added(value, None)
 
     def __delitem__(self, index: Any) -> None:
@@ -524,6 +547,8 @@ class InstrumentedList(list[Any]):
         list.__delitem__(self, index)
         for item in old:
             self._removed(item, None)
+            if self._prop.dispatch.remove:
+                fire_remove(self._prop, self._owner, item)
 
     def __reduce__(self) -> Any:
         return (list, (list(self),))

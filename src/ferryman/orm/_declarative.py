@@ -214,7 +214,9 @@ def _default_init(self: Any, **kwargs: Any) -> None:
     if "_fm_state" not in d:
         d["_fm_state"] = InstanceState(self, mapper)
     columns = mapper.column_keys
-    if columns.issuperset(kwargs):
+    if mapper.attribute_events:  # a set listener may want to see (or change) the values
+        columns = frozenset()
+    elif columns.issuperset(kwargs):
         d.update(kwargs)  # only columns: a new object has no history to keep
         return
     for key, value in kwargs.items():

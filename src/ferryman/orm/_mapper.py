@@ -21,6 +21,7 @@ from .. import exc
 from ..sql import and_, exists, literal_column, select
 from ..sql._schema import Column, Table
 from ._attributes import ColumnAttribute, RelationshipAttribute
+from ._events import NO_ATTRIBUTE_LISTENERS, AttributeDispatch, MapperDispatch, mapper_dispatch
 
 __all__ = ["ColumnProperty", "Mapper", "RelationshipProperty", "configure_mappers"]
 
@@ -40,6 +41,7 @@ class ColumnProperty:
         self.column = column
         self.parent = parent
         self.lazy = "select"
+        self.dispatch: AttributeDispatch = NO_ATTRIBUTE_LISTENERS  # its set events
 
     def __repr__(self) -> str:
         return f"ColumnProperty({self.parent.class_.__name__}.{self.key})"
@@ -95,6 +97,7 @@ class RelationshipProperty:
         self.order_by: list[Any] = []
         self.annotation_target: str | None = None
         self.annotation_uselist: bool | None = None
+        self.dispatch: AttributeDispatch = NO_ATTRIBUTE_LISTENERS  # its attribute events
 
     @property
     def entity(self) -> Mapper:
@@ -412,6 +415,10 @@ class Mapper:
         self.configured = False
         self.dependencies: set[Mapper] = set()
         self._loaders: dict[Any, Any] = {}  # per-column-set row loaders (see _loading)
+        self.dispatch: MapperDispatch = mapper_dispatch(self)  # mapper and instance events
+        # an attribute of this class has had event listeners: the default constructor
+        # then sets values through the attributes (firing their set events)
+        self.attribute_events = False
 
     @property
     def relationship_key_columns(self) -> frozenset[str]:
