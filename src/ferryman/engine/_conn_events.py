@@ -58,22 +58,21 @@ class EventFiring:
         dispatch = self._dispatch
         execution_options = {**self._s.options, **(options or {})}
         multiparams, params = _split(parameters)
+        shown = getattr(statement, "_event_element", statement)
         changed = False
         for listener in dispatch.before_execute:
-            returned = self._call_listener(
-                listener, statement, multiparams, params, execution_options
-            )
+            returned = self._call_listener(listener, shown, multiparams, params, execution_options)
             if listener.retval and returned is not SKIPPED:
-                statement, multiparams, params = returned
+                element, multiparams, params = returned
+                if element is not shown:
+                    statement = shown = element
                 changed = True
         if changed:
             parameters = _join(multiparams, params)
         result = run(statement, parameters)
         rows = result._core.rows if rows_only else None
         for listener in dispatch.after_execute:
-            self._call_listener(
-                listener, statement, multiparams, params, execution_options, result
-            )
+            self._call_listener(listener, shown, multiparams, params, execution_options, result)
         return rows if rows_only else result
 
     def _call_listener(self, listener: Listener, *args: Any) -> Any:

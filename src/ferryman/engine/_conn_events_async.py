@@ -61,13 +61,18 @@ class AsyncEventFiring:
         dispatch = self._dispatch
         execution_options = {**self._s.options, **(options or {})}
         multiparams, params = _split(parameters)
+        # what listeners see: the statement itself, or the one it stands for (an ORM
+        # select's compiled form shows the select)
+        shown = getattr(statement, "_event_element", statement)
         changed = False
         for listener in dispatch.before_execute:
             returned = await self._call_listener(
-                listener, statement, multiparams, params, execution_options
+                listener, shown, multiparams, params, execution_options
             )
             if listener.retval and returned is not SKIPPED:
-                statement, multiparams, params = returned
+                element, multiparams, params = returned
+                if element is not shown:
+                    statement = shown = element
                 changed = True
         if changed:
             parameters = _join(multiparams, params)
@@ -75,7 +80,7 @@ class AsyncEventFiring:
         rows = result._core.rows if rows_only else None
         for listener in dispatch.after_execute:
             await self._call_listener(
-                listener, statement, multiparams, params, execution_options, result
+                listener, shown, multiparams, params, execution_options, result
             )
         return rows if rows_only else result
 

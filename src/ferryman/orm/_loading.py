@@ -94,7 +94,9 @@ def orm_compiled(stmt: Any) -> tuple[QueryContext, ORMStatement]:
             memo = state["_memo"] = (stmt._key(binds), binds)
         key, binds = memo
         context = compile_orm_select(stmt, key, binds)
-        compiled = state["_orm_compiled"] = (context, ORMStatement(context, key, binds))
+        orm_statement = ORMStatement(context, key, binds)
+        orm_statement._event_element = stmt  # what before_execute listeners see
+        compiled = state["_orm_compiled"] = (context, orm_statement)
     return compiled  # type: ignore[no-any-return]
 
 

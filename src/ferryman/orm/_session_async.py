@@ -405,6 +405,10 @@ class AsyncSession:
             conn = self._conn if self._conn is not None else await self._connection()
             if (read and self._defer_begin) or self._single_write:  # _execute_step's rule
                 raw = await conn._execute_unbegun(orm_statement, params, True)
+            elif conn._dispatch.execute_events:
+                raw = await conn._with_events(
+                    orm_statement, params, None, lambda s, p: conn._execute(s, p, None), True
+                )
             else:
                 raw = await conn._run(conn._cache.prepare(orm_statement, params), True, True)
             populate = populate_existing(statement, options)
