@@ -209,15 +209,15 @@ def remove(target: Any, identifier: str, fn: Callable[..., Any]) -> None:
     """Undo ``listen(target, identifier, fn)`` (the same target, name and function)."""
     family = _family_of(identifier)
     dispatches, _ = _dispatches(target, identifier, family, True, creating=False)
-    found = [(d, d.own(identifier, fn)) for d in dispatches]
-    present = [(d, listener) for d, listener in found if listener is not None]
-    if not present:
+    listener = dispatches[0].own(identifier, fn)
+    if listener is None:
         raise exc.InvalidRequestError(
             f"No listener {_name(fn)} for {identifier!r} on {target!r} to remove; it was "
             "registered on another target, or removed already"
         )
-    for dispatch, listener in present:
-        dispatch.discard(listener)
+    for dispatch in dispatches:  # the listener went to these together (pool twins)
+        if listener in dispatch._own:
+            dispatch.discard(listener)
     if identifier in PERSISTENCE_EVENTS:
         persistence_listeners[0] -= 1
 
@@ -226,7 +226,7 @@ def contains(target: Any, identifier: str, fn: Callable[..., Any]) -> bool:
     """Whether ``fn`` listens for ``identifier`` on ``target`` (registered there)."""
     family = _family_of(identifier)
     dispatches, _ = _dispatches(target, identifier, family, True, creating=False)
-    return any(d.own(identifier, fn) is not None for d in dispatches)
+    return dispatches[0].own(identifier, fn) is not None
 
 
 # -- from a target to the dispatches a listener goes to --------------------------------
@@ -342,15 +342,17 @@ def _session_dispatch(target: Any, creating: bool) -> Dispatch:
         if issubclass(target, AsyncSession):
             target = target.sync_session_class
         return class_dispatch(SessionDispatch, target)
+    view = None
     if isinstance(target, Session) and target._core.async_front is not None:
-        target = target._core.async_front  # an AsyncSession's sync_session
+        # an AsyncSession's sync_session, or the session of its run_sync()
+        view, target = target, target._core.async_front
     if creating and not target.__dict__.get("_own_dispatch"):
         # listeners of this session alone: a dispatch of its own, under the shared one
         target.dispatch = SessionDispatch([(target.dispatch, False)])
         target._own_dispatch = True
-        view = target.__dict__.get("_sync_session")
-        if view is not None:
-            view.dispatch = target.dispatch
+        for sync in (view, target.__dict__.get("_sync_session")):
+            if sync is not None:
+                sync.dispatch = target.dispatch
     return target.dispatch  # type: ignore[no-any-return]
 
 

@@ -29,6 +29,7 @@ from ._declarative import (
     registry,
     relationship,
 )
+from ._events import AttributeEventToken
 from ._mapper import ColumnProperty, Mapper, RelationshipProperty, configure_mappers
 from ._options import (
     AliasedClass,
@@ -51,6 +52,7 @@ __all__ = [
     "AsyncAttrs",
     "AsyncSession",
     "AsyncSessionTransaction",
+    "AttributeEventToken",
     "AttributeState",
     "ColumnAttribute",
     "ColumnProperty",
@@ -92,6 +94,7 @@ __all__ = [
 for _cls in (
     AliasedClass,
     AsyncAttrs,
+    AttributeEventToken,
     ColumnAttribute,
     DeclarativeBase,
     InstanceState,

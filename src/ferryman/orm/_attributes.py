@@ -17,8 +17,10 @@ Relationships keep both sides in step in memory (``back_populates`` /
 ``norway.travelers`` if that collection is loaded, and vice versa. Collections
 are ``InstrumentedList``s that report appends and removals.
 
-Attribute events (``set``, ``append``, ``remove``: ``ferryman.event``) cost one
-check of the property's ``dispatch`` per change when nobody listens.
+Attribute events (``set``, ``append``, ``remove``: ``ferryman.event``) fire
+before the change, and before what it does to the other side of a relationship;
+they cost one check of the property's ``dispatch`` per change when nobody
+listens.
 """
 
 from __future__ import annotations
@@ -474,11 +476,11 @@ class InstrumentedList(list[Any]):
         self._added(item, initiator)
 
     def _remove_at(self, index: int, initiator: Any) -> None:
+        if self._prop.dispatch.remove:
+            fire_remove(self._prop, self._owner, self[index])
         self._changing()
         item = list.pop(self, index)
         self._removed(item, initiator)
-        if self._prop.dispatch.remove:
-            fire_remove(self._prop, self._owner, item)
 
     def append(self, item: Any) -> None:
         self._append(item, None)
@@ -520,35 +522,37 @@ class InstrumentedList(list[Any]):
         events = self._prop.dispatch
         if isinstance(index, slice):
             old = self[index]
+            if events.remove:
+                for item in old:
+                    fire_remove(self._prop, self._owner, item)
             if events.append:
                 value = [fire_append(self._prop, self._owner, item) for item in value]
             self._changing()
             list.__setitem__(self, index, value)
             for item in old:
                 self._removed(item, None)
-                if events.remove:
-                    fire_remove(self._prop, self._owner, item)
             for item in self[index]:
                 self._added(item, None)
             return
         old = self[index]
+        if events.remove:
+            fire_remove(self._prop, self._owner, old)
         if events.append:
             value = fire_append(self._prop, self._owner, value)
         self._changing()
         list.__setitem__(self, index, value)
         self._removed(old, None)
-        if events.remove:
-            fire_remove(self._prop, self._owner, old)
         self._added(value, None)
 
     def __delitem__(self, index: Any) -> None:
         old = self[index] if isinstance(index, slice) else [self[index]]
+        if self._prop.dispatch.remove:
+            for item in old:
+                fire_remove(self._prop, self._owner, item)
         self._changing()
         list.__delitem__(self, index)
         for item in old:
             self._removed(item, None)
-            if self._prop.dispatch.remove:
-                fire_remove(self._prop, self._owner, item)
 
     def __reduce__(self) -> Any:
         return (list, (list(self),))

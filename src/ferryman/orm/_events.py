@@ -251,7 +251,7 @@ def fire_append(prop: Any, obj: Any, value: Any) -> Any:
 
 
 def fire_remove(prop: Any, obj: Any, value: Any) -> None:
-    """``remove`` after ``value`` left the collection."""
+    """``remove`` before ``value`` leaves the collection."""
     token = AttributeEventToken(prop, OP_REMOVE)
     for listener in prop.dispatch.remove:
         listener.call(instance_state(obj) if listener.raw else obj, value, token)
