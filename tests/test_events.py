@@ -107,6 +107,50 @@ async def test_checkout_and_checkin(make_engine: Any, listen: Any) -> None:
     assert len({id(dbapi) for _, dbapi in events}) == 1  # one DB-API connection throughout
 
 
+async def test_checkin_of_a_discarded_connection(make_engine: Any, listen: Any) -> None:
+    engine = make_engine(poolclass=QueuePool)
+    checked_in: list[Any] = []
+    listen(unwrap(engine), "checkin", lambda dbapi, record: checked_in.append(dbapi))
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+        await conn.invalidate()  # discarded, not pooled: no DB-API connection to show
+    assert checked_in == [None]
+
+
+@pytest.mark.backends("sqlite")
+async def test_handle_error_when_connecting(
+    make_engine: Any, driver: str, listen: Any, tmp_path: Any
+) -> None:
+    scheme = {"sqlite": "sqlite", "aiosqlite": "sqlite+aiosqlite"}[driver]
+    engine = make_engine(f"{scheme}:///{tmp_path / 'missing' / 'x.db'}")  # no such folder
+    contexts: list[ExceptionContext] = []
+    listen(unwrap(engine), "handle_error", contexts.append)
+    with pytest.raises(exc.OperationalError):
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    assert len(contexts) == 1 and contexts[0].statement is None
+
+
+async def test_stream_fires_execute_events(engine: Any, listen: Any) -> None:
+    seen: list[tuple[str, str]] = []
+    listen(
+        unwrap(engine),
+        "before_execute",
+        lambda conn, element, multiparams, params, opts: seen.append(("before", str(element))),
+    )
+    listen(
+        unwrap(engine),
+        "after_execute",
+        lambda conn, element, multiparams, params, opts, result: seen.append(
+            ("after", str(element))
+        ),
+    )
+    async with engine.connect() as conn:
+        result = await conn.stream(text("SELECT 1 AS n"))
+        assert [row.n async for row in result] == [1]
+    assert seen == [("before", "SELECT 1 AS n"), ("after", "SELECT 1 AS n")]
+
+
 async def test_checkout_disconnection_error_replaces_the_connection(
     make_engine: Any, listen: Any
 ) -> None:

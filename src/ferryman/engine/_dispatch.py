@@ -51,7 +51,9 @@ class _Skipped:
 # What a once=True listener returns after its one call: a firing site that uses
 # return values (retval=True) keeps the value it had.
 SKIPPED: Any = _Skipped()
-_lock = threading.Lock()
+# Guards registration: the listener lists and the parent/child links (firing reads
+# the tuples without it).
+_lock = threading.RLock()
 
 
 class Listener:
@@ -179,9 +181,10 @@ class Dispatch:
         self._own: list[Listener] = []
         self._parents = tuple(parents)
         self._children: weakref.WeakSet[Dispatch] = weakref.WeakSet()
-        for parent, _ in self._parents:
-            parent._children.add(self)
-        self._refresh()
+        with _lock:
+            for parent, _ in self._parents:
+                parent._children.add(self)
+            self._refresh()
 
     def listeners(self, propagated_only: bool = False) -> list[Listener]:
         """Every listener that applies here, in firing order."""
@@ -230,20 +233,22 @@ def _by_order(listener: Listener) -> int:
     return listener.order
 
 
-_CLASS_DISPATCH: dict[tuple[type, Any], Dispatch] = {}
+# per kind of dispatch: class -> its class-level dispatch (weakly: a class made at run
+# time, a test's mapped classes, can go away)
+_CLASS_DISPATCH: dict[type, weakref.WeakKeyDictionary[type, Dispatch]] = {}
 
 
-def class_dispatch(kind: type[D], owner: Any) -> D:
+def class_dispatch(kind: type[D], owner: type) -> D:
     """The class-level dispatch of ``kind`` for ``owner`` (a class): the listeners
     registered on the class itself, which the dispatches of its objects (and of its
     subclasses' objects) take as a parent."""
-    key = (kind, owner)
-    found = _CLASS_DISPATCH.get(key)
-    if found is None:
-        with _lock:
-            found = _CLASS_DISPATCH.get(key)
-            if found is None:
-                found = _CLASS_DISPATCH[key] = kind()
+    with _lock:
+        per_class = _CLASS_DISPATCH.get(kind)
+        if per_class is None:
+            per_class = _CLASS_DISPATCH[kind] = weakref.WeakKeyDictionary()
+        found = per_class.get(owner)
+        if found is None:
+            found = per_class[owner] = kind()
     return found  # type: ignore[return-value]
 
 

@@ -21,6 +21,7 @@ caller's thread and do no I/O of their own.
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any
 
 from ..engine._dispatch import SKIPPED, Dispatch, Listener, class_dispatch, dispatch_for_classes
@@ -132,7 +133,9 @@ class AttributeDispatch(Dispatch):
 # the attribute a dispatch of its own then): never given listeners.
 NO_ATTRIBUTE_LISTENERS = AttributeDispatch()
 
-_SESSION_DISPATCH: dict[type, SessionDispatch] = {}
+_SESSION_DISPATCH: weakref.WeakKeyDictionary[type, SessionDispatch] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def session_dispatch_for(cls: type) -> SessionDispatch:
