@@ -381,3 +381,16 @@ def test_a_named_bindparam_without_a_value_must_be_given() -> None:
     binds = []
     given._key(binds)  # type: ignore[arg-type]
     assert compile_element(given, SQLITE).values(binds, {}) == [None]  # None given: NULL
+
+
+def test_labels_in_order_by_and_inside_functions() -> None:
+    """ORDER BY a label names the selected column (its expression's values are not
+    sent again); a label inside a function's argument is its expression alone."""
+    shout = (users.c.name + "!").label("shout")
+    again = (users.c.name + "!").label("shout")  # another object, same label
+    compiled = select(shout).order_by(again).compile(dialect=SQLITE)
+    assert compiled.string == "SELECT users.name || ? AS shout FROM users ORDER BY shout"
+    assert len(compiled.plan) == 1
+    assert sql(select(func.max(users.c.age.label("years")))) == (
+        "SELECT max(users.age) FROM users"
+    )

@@ -17,6 +17,7 @@ from ferryman.orm import (
     DeclarativeBase,
     InstanceState,
     Mapped,
+    MappedAsDataclass,
     Mapper,
     Session,
     joinedload,
@@ -24,6 +25,7 @@ from ferryman.orm import (
     relationship,
     selectinload,
     sessionmaker,
+    validates,
 )
 from ferryman.orm._events import persistence_listeners
 from ferryman.orm.attributes import NEVER_SET, NO_VALUE, OP_APPEND, OP_REMOVE, OP_REPLACE
@@ -306,6 +308,30 @@ async def test_init_fires_before_the_constructor(listen: Any) -> None:
     tag = Tag("new", shout=True)
     assert author.name == "Ann" and tag.label == "NEW"
     assert calls == [("Author", (), {"name": "ann"}), ("Tag", ("new",), {"shout": True})]
+
+
+def test_init_of_dataclass_classes_and_set_after_validates(listen: Any) -> None:
+    calls: list[Any] = []
+
+    class DataBase(MappedAsDataclass, DeclarativeBase):
+        pass
+
+    # registered before the class exists: reaches it through propagate=True
+    listen(DataBase, "init", lambda target, args, kwargs: calls.append(args), propagate=True)
+
+    class Guide(DataBase):
+        __tablename__ = "ev_guides"
+        id: Mapped[int] = mapped_column(init=False, primary_key=True)
+        name: Mapped[str] = mapped_column(String(50))
+
+        @validates("name")
+        def _stripped(self, key: str, value: str) -> str:
+            return value.strip()
+
+    listen(Guide.name, "set", lambda target, value, old, initiator: calls.append(value))
+    guide = Guide("  ann ")  # the dataclass constructor, positional arguments and all
+    assert guide.name == "ann"
+    assert calls == [("  ann ",), "ann"]  # a set listener sees the validated value
 
 
 async def test_set_events(tables: Any, make_session: Any, listen: Any) -> None:

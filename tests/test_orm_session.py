@@ -667,3 +667,24 @@ async def test_objects_giving_different_columns_insert_in_batches(
         rows = await session.execute(select(Counter.id, Counter.step, Counter.value))
         got = {r.id: (r.step, r.value) for r in rows}
         assert [got[c.id] for c in counters] == [(None, 0), (5, 0), (None, 0), (7, 0), (None, 0)]
+
+
+async def test_change_after_commit_expired_everything(orm: Any, make_session: Any) -> None:
+    """commit() expires every attribute but the primary key (the object's identity):
+    a change after it, a delete after it and a second commit find the row by it."""
+    async with make_session() as session:
+        ann, bob = User(name="ann"), User(name="bob")
+        session.add_all([ann, bob])
+        await session.commit()
+        assert ann.id is not None  # the key stays: no load, also in async code
+        ann.fullname = "Ann A"  # one changed object: one UPDATE
+        await session.commit()
+        ann.fullname, bob.fullname = "Ann B", "Bob B"  # several: one batch
+        await session.commit()
+        session.expire(bob, ["id", "name"])  # an explicit expiry keeps the key too
+        assert bob.id is not None
+        await session.delete(bob)
+        await session.commit()
+    async with make_session() as session:
+        rows = await session.execute(select(User.name, User.fullname).order_by(User.name))
+        assert rows.all() == [("ann", "Ann B")]

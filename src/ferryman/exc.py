@@ -72,6 +72,7 @@ __all__ = [
     "PendingRollbackError",
     "ProgrammingError",
     "ResourceClosedError",
+    "StaleDataError",
     "StatementError",
     "TimeoutError",
     "UnloadedAttributeError",
@@ -197,6 +198,14 @@ class FlushError(InvalidRequestError):
     """The unit of work cannot write the session's changes as they are."""
 
     code = "flush"
+
+
+class StaleDataError(FlushError):
+    """An UPDATE or DELETE found a row other than the one the session loaded: another
+    transaction changed it (its version counter moved, ``version_id_col``) or
+    deleted it. Load the object again and redo the change."""
+
+    code = "stale"
 
 
 class TimeoutError(FerrymanError):

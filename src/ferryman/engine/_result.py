@@ -27,6 +27,7 @@ from operator import itemgetter
 from typing import Any, TypeVar
 from .. import exc
 from ._echo import Echo
+from ._frozen import FrozenResult
 from ._row import ROW_CLASSES, ResultKeys, RowClass, RowMapping, row_class
 
 __all__ = ["MappingResult", "Result", "ScalarResult"]
@@ -407,6 +408,12 @@ class Result(_View):
                 f"Ambiguous column name {key!r} in result set: more than one column has it; give the columns distinct labels or select the column by its index"
             )
         return keys.index(key)
+
+    def freeze(self) -> FrozenResult:
+        """Read every row now and keep them: calling what this returns gives a new
+        result over the same rows, as often as needed (a result cache's entry)."""
+        rows = self.all()
+        return FrozenResult(self._core.keys, rows)
 
     def unique(self, strategy: Callable[[Any], Any] | None = None) -> Result:
         """Drop rows equal to one already returned (or with an equal ``strategy(row)``)."""

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from .. import exc
 from ._echo import Echo
+from ._frozen import FrozenResult
 from ._row import ROW_CLASSES, ResultKeys, RowClass, RowMapping, row_class
 
 __all__ = ["AsyncMappingResult", "AsyncResult", "AsyncScalarResult"]
@@ -415,6 +416,12 @@ class AsyncResult(_View):
                 "give the columns distinct labels or select the column by its index"
             )
         return keys.index(key)
+
+    async def freeze(self) -> FrozenResult:
+        """Read every row now and keep them: calling what this returns gives a new
+        result over the same rows, as often as needed (a result cache's entry)."""
+        rows = await self.all()
+        return FrozenResult(self._core.keys, rows)
 
     def unique(self, strategy: Callable[[Any], Any] | None = None) -> AsyncResult:
         """Drop rows equal to one already returned (or with an equal ``strategy(row)``)."""

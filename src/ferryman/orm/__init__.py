@@ -17,6 +17,7 @@ from ._attributes import (
     QueryableAttribute,
     RelationshipAttribute,
 )
+from ._dataclasses import MappedAsDataclass
 from ._declarative import (
     AsyncAttrs,
     DeclarativeBase,
@@ -28,6 +29,7 @@ from ._declarative import (
     mapped_column,
     registry,
     relationship,
+    validates,
 )
 from ._events import AttributeEventToken
 from ._mapper import ColumnProperty, Mapper, RelationshipProperty, configure_mappers
@@ -63,6 +65,7 @@ __all__ = [
     "InstrumentedList",
     "Load",
     "Mapped",
+    "MappedAsDataclass",
     "MappedColumn",
     "Mapper",
     "QueryableAttribute",
@@ -88,6 +91,7 @@ __all__ = [
     "select",
     "selectinload",
     "sessionmaker",
+    "validates",
     "with_parent",
 ]
 

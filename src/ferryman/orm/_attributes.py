@@ -105,7 +105,7 @@ class QueryableAttribute(Generic[_T]):
 class ColumnAttribute(QueryableAttribute[_T]):
     """``User.name``: a column of a mapped class."""
 
-    __slots__ = ("column",)
+    __slots__ = ("column", "validator")
 
     if TYPE_CHECKING:  # the column operators, delegated below
 
@@ -126,6 +126,7 @@ class ColumnAttribute(QueryableAttribute[_T]):
     def __init__(self, class_: type, key: str, prop: Any, column: Any, parententity: Any = None):
         super().__init__(class_, key, prop, parententity)
         self.column = column
+        self.validator: Any = None  # a @validates method: (obj, key, value) -> value
 
     def __clause_element__(self) -> Any:
         return self.column
@@ -143,10 +144,12 @@ class ColumnAttribute(QueryableAttribute[_T]):
         return self.key
 
     def __set__(self, obj: Any, value: Any) -> None:
-        if self.prop.dispatch.set:
-            value = fire_set(self.prop, obj, value)
         d = obj.__dict__
         key = self.key
+        if self.validator is not None:
+            value = self.validator(obj, key, value)
+        if self.prop.dispatch.set:  # after @validates, as SQLAlchemy's are listeners first
+            value = fire_set(self.prop, obj, value)
         state = d.get("_fm_state")
         if type(state) is Loaded:  # the first change of a loaded object: _note_change()
             state = state.upgrade(obj)
@@ -354,10 +357,13 @@ def _cascade_add(state: InstanceState, prop: Any, item: Any) -> None:
 
 def set_scalar(obj: Any, prop: Any, value: Any, initiator: Any = None) -> None:
     """``child.parent = value``: record the change, update the other side, cascade."""
-    if prop.dispatch.set:
-        value = fire_set(prop, obj, value)
     d = obj.__dict__
     key = prop.key
+    validator = prop.validator
+    if validator is not None and (initiator is None or validator[2]):
+        value = _validated(validator, obj, key, value, False)
+    if prop.dispatch.set:
+        value = fire_set(prop, obj, value)
     old = d.get(key, NO_VALUE)
     if old is value:
         return
@@ -375,6 +381,13 @@ def set_scalar(obj: Any, prop: Any, value: Any, initiator: Any = None) -> None:
         if value is not None and initiator is not reverse:
             _link(value, reverse, obj, prop)
     _cascade_add(state, prop, value)
+
+
+def _validated(validator: Any, obj: Any, key: str, value: Any, is_remove: bool) -> Any:
+    function, include_removes, _ = validator
+    if include_removes:
+        return function(obj, key, value, is_remove)
+    return function(obj, key, value)
 
 
 def _check_target(prop: Any, value: Any) -> None:
@@ -468,7 +481,18 @@ class InstrumentedList(list[Any]):
         if reverse is not None and initiator is not reverse:
             _unlink(item, reverse, self._owner, self._prop)
 
+    def _validate(self, item: Any, initiator: Any, is_remove: bool = False) -> Any:
+        """``item`` as the collection's ``@validates`` method takes it (or as it is)."""
+        validator = self._prop.validator
+        if validator is None or (initiator is not None and not validator[2]):
+            return item
+        if is_remove and not validator[1]:
+            return item  # removals are checked only with include_removes=True
+        return _validated(validator, self._owner, self._prop.key, item, is_remove)
+
     def _append(self, item: Any, initiator: Any) -> None:
+        if self._prop.validator is not None:
+            item = self._validate(item, initiator)
         if self._prop.dispatch.append:
             item = fire_append(self._prop, self._owner, item)
         self._changing()
@@ -476,6 +500,8 @@ class InstrumentedList(list[Any]):
         self._added(item, initiator)
 
     def _remove_at(self, index: int, initiator: Any) -> None:
+        if self._prop.validator is not None:
+            self._validate(self[index], initiator, is_remove=True)
         if self._prop.dispatch.remove:
             fire_remove(self._prop, self._owner, self[index])
         self._changing()
@@ -494,6 +520,7 @@ class InstrumentedList(list[Any]):
         return self
 
     def insert(self, index: SupportsIndex, item: Any) -> None:
+        item = self._validate(item, None)
         if self._prop.dispatch.append:
             item = fire_append(self._prop, self._owner, item)
         self._changing()
@@ -522,6 +549,9 @@ class InstrumentedList(list[Any]):
         events = self._prop.dispatch
         if isinstance(index, slice):
             old = self[index]
+            value = [self._validate(item, None) for item in value]
+            for item in old:
+                self._validate(item, None, is_remove=True)
             if events.remove:
                 for item in old:
                     fire_remove(self._prop, self._owner, item)
@@ -535,6 +565,8 @@ class InstrumentedList(list[Any]):
                 self._added(item, None)
             return
         old = self[index]
+        value = self._validate(value, None)
+        self._validate(old, None, is_remove=True)
         if events.remove:
             fire_remove(self._prop, self._owner, old)
         if events.append:
@@ -546,6 +578,8 @@ class InstrumentedList(list[Any]):
 
     def __delitem__(self, index: Any) -> None:
         old = self[index] if isinstance(index, slice) else [self[index]]
+        for item in old:
+            self._validate(item, None, is_remove=True)
         if self._prop.dispatch.remove:
             for item in old:
                 fire_remove(self._prop, self._owner, item)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import typing
 import weakref
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from .. import exc
@@ -55,6 +56,7 @@ __all__ = [
     "mapped_column",
     "registry",
     "relationship",
+    "validates",
 ]
 
 T = TypeVar("T")
@@ -101,6 +103,26 @@ class MappedColumn:
         return Column(name, *args, **kwargs)
 
 
+def validates(
+    *names: str, include_removes: bool = False, include_backrefs: bool = True
+) -> Callable[[Any], Any]:
+    """Check (or change) values given to attributes: ``@validates("email")`` on a
+    method ``(self, key, value)`` that returns the value to store or raises. It runs
+    when the attribute is set (``__init__`` keyword arguments included) and for
+    each item appended to a collection; ``include_removes=True`` also passes
+    removals, as ``(self, key, value, is_remove)``; ``include_backrefs=False`` skips
+    the changes that the other side of a relationship makes. Rows loaded from the
+    database are not checked."""
+    if not names or not all(isinstance(n, str) for n in names):
+        raise exc.ArgumentError('validates() takes attribute names: @validates("email")')
+
+    def decorate(function: Any) -> Any:
+        function.__ferryman_validates__ = (names, include_removes, include_backrefs)
+        return function
+
+    return decorate
+
+
 def mapped_column(*args: Any, **kwargs: Any) -> Any:
     """A column of a declarative class: ``Column``'s arguments, with the type and
     nullability taken from the ``Mapped[...]`` annotation when not given."""
@@ -111,6 +133,12 @@ class _RelationshipSpec(RelationshipProperty):
     """A ``relationship()`` in a class body (a fresh property is made per class)."""
 
     def __init__(self, argument: Any = None, **kwargs: Any) -> None:
+        from ._dataclasses import DATACLASS_OPTIONS
+
+        # the dataclass options (MappedAsDataclass) are not the relationship's
+        self.dataclass_options = {k: kwargs.pop(k) for k in DATACLASS_OPTIONS if k in kwargs}
+        if "default" in kwargs:
+            self.dataclass_options["default"] = kwargs.pop("default")
         super().__init__(argument, **kwargs)
         self.spec_kwargs = kwargs
 
@@ -214,13 +242,14 @@ def _default_init(self: Any, **kwargs: Any) -> None:
     if "_fm_state" not in d:
         d["_fm_state"] = InstanceState(self, mapper)
     columns = mapper.column_keys
+    validated = mapper.validated_keys
     if mapper.attribute_events:  # a set listener may want to see (or change) the values
         columns = frozenset()
-    elif columns.issuperset(kwargs):
+    elif columns.issuperset(kwargs) and (not validated or validated.isdisjoint(kwargs)):
         d.update(kwargs)  # only columns: a new object has no history to keep
         return
     for key, value in kwargs.items():
-        if key in columns:
+        if key in columns and key not in validated:
             d[key] = value  # a new object: no history to keep
         elif key in mapper.attrs_by_key or hasattr(cls, key):
             setattr(self, key, value)
@@ -504,11 +533,32 @@ def _copy_column(column: Column) -> Column:
 
 
 def _map_class(cls: type, reg: registry) -> Mapper:
+    from ._dataclasses import (
+        DATACLASS_OPTIONS,
+        NO_DEFAULT,
+        Field,
+        MappedAsDataclass,
+        add_dataclass_methods,
+    )
+
     items, directives = _collect(cls)
     owner = cls.__name__
     columns: list[tuple[str, Column]] = []
     relationships: dict[str, RelationshipProperty] = {}
+    as_dataclass = issubclass(cls, MappedAsDataclass)
+    fields: list[Field] = []
     for key, value, annotation, raw in items:
+        if as_dataclass:
+            if isinstance(value, MappedColumn):
+                options = {k: value.kwargs[k] for k in DATACLASS_OPTIONS if k in value.kwargs}
+                default = value.kwargs.get("default", NO_DEFAULT)
+            elif isinstance(value, _RelationshipSpec):
+                options = dict(value.dataclass_options)
+                default = options.pop("default", NO_DEFAULT)
+            else:
+                options, default = {}, NO_DEFAULT
+            kw_only = cls.__fm_dataclass__["kw_only"]  # type: ignore[attr-defined]
+            fields.append(Field(key, options, default, kw_only))
         if isinstance(value, RelationshipProperty):
             rel = value.copy() if isinstance(value, _RelationshipSpec) else value
             target, uselist = relationship_target(annotation, raw)
@@ -555,19 +605,57 @@ def _map_class(cls: type, reg: registry) -> Mapper:
         columns = [(c.name, c) for c in table.c]
     mapper_args = dict(directives.get("__mapper_args__") or {})
     eager_defaults = mapper_args.pop("eager_defaults", "auto")
+    version_key = _version_key(mapper_args.pop("version_id_col", None), items, columns, owner)
+    version_generator = mapper_args.pop("version_id_generator", None)
+    if version_generator is not None and not callable(version_generator):
+        raise exc.ArgumentError(
+            f"{owner}.__mapper_args__: version_id_generator takes a function of the "
+            "current version (None for a new row) returning the next one"
+        )
     if mapper_args:
         raise exc.ArgumentError(
             f"{owner}.__mapper_args__: unsupported option(s) {sorted(mapper_args)}"
         )
-    mapper = Mapper(cls, table, reg, columns, relationships, eager_defaults)
+    mapper = Mapper(
+        cls,
+        table,
+        reg,
+        columns,
+        relationships,
+        eager_defaults,
+        version_key=version_key,
+        version_generator=version_generator,
+    )
     cls.__mapper__ = mapper  # type: ignore[attr-defined]
     forget_select_head(cls)  # a class mapped again: select(cls) works out its parts anew
     cls.__table__ = table  # type: ignore[attr-defined]
     mapper.instrument()
+    if as_dataclass:
+        add_dataclass_methods(cls, fields)
+    mapper.dispatch.class_ready()  # init listeners may wrap the constructor now
     reg._classes.setdefault(cls.__name__, []).append(cls)
     reg._classes.setdefault(f"{cls.__module__}.{cls.__qualname__}", []).append(cls)
     reg.mappers.append(mapper)
     return mapper
+
+
+def _version_key(
+    given: Any, items: list[Any], columns: list[tuple[str, Column]], owner: str
+) -> str | None:
+    """The key of ``version_id_col``: given as the class body's ``mapped_column()``,
+    its ``Column``, or the attribute's name."""
+    if given is None:
+        return None
+    for key, value, _, _ in items:
+        if value is given:
+            return str(key)
+    for key, column in columns:
+        if column is given or (isinstance(given, str) and key == given):
+            return key
+    raise exc.ArgumentError(
+        f"{owner}.__mapper_args__: version_id_col={given!r} is not a column of {owner}; "
+        "give the mapped_column() of the class body (version_id_col=version_id)"
+    )
 
 
 def _table_args(spec: Any, owner: str) -> tuple[list[Any], dict[str, Any]]:

@@ -96,7 +96,7 @@ class MapperDispatch(Dispatch):
     ``init``. ``persistence``: a flush event has a listener."""
 
     EVENTS = (*PERSISTENCE_EVENTS, "load", "init")
-    __slots__ = (*PERSISTENCE_EVENTS, "init", "load", "mapper", "persistence")
+    __slots__ = (*PERSISTENCE_EVENTS, "init", "load", "mapper", "persistence", "ready")
 
     before_insert: tuple[Listener, ...]
     after_insert: tuple[Listener, ...]
@@ -110,11 +110,18 @@ class MapperDispatch(Dispatch):
 
     def __init__(self, parents: Any = (), mapper: Any = None) -> None:
         self.mapper = mapper
+        self.ready = False
         super().__init__(parents)
+
+    def class_ready(self) -> None:
+        """The mapped class is complete (its constructor is the one it keeps, a
+        dataclass's included): ``init`` listeners may wrap it from now on."""
+        self.ready = True
+        self._derive()
 
     def _derive(self) -> None:
         self.persistence = any(getattr(self, name) for name in PERSISTENCE_EVENTS)
-        if self.init and self.mapper is not None:
+        if self.init and self.ready:
             _fire_init_from(self.mapper.class_)
 
 
@@ -133,9 +140,7 @@ class AttributeDispatch(Dispatch):
 # the attribute a dispatch of its own then): never given listeners.
 NO_ATTRIBUTE_LISTENERS = AttributeDispatch()
 
-_SESSION_DISPATCH: weakref.WeakKeyDictionary[type, SessionDispatch] = (
-    weakref.WeakKeyDictionary()
-)
+_SESSION_DISPATCH: weakref.WeakKeyDictionary[type, SessionDispatch] = weakref.WeakKeyDictionary()
 
 
 def session_dispatch_for(cls: type) -> SessionDispatch:

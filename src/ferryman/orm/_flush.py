@@ -88,6 +88,8 @@ def _one_unnest_update(core: Any) -> bool:
         return False
     states = list(core.dirty_states)
     mapper = states[0].mapper
+    if mapper.version_key is not None:
+        return False  # each row is checked against its version
     changed = changed_keys(states[0])
     if len(changed) != 1:
         changed_key = None

@@ -30,11 +30,16 @@ _KNOWN_CASCADES = _ALL_CASCADES | {"delete-orphan", "all", "none"}
 _LAZY = frozenset({"select", "joined", "selectin", "raise", "raise_on_sql", "noload", True, False})
 
 
+def _next_version(current: int | None) -> int:
+    return 1 if current is None else current + 1
+
+
 class ColumnProperty:
     """A mapped column: ``key`` on the class, ``column`` in the table."""
 
     is_relationship = False
     uselist = False
+    validator: Any = None  # (function, include_removes, include_backrefs): @validates
 
     def __init__(self, key: str, column: Column, parent: Mapper) -> None:
         self.key = key
@@ -51,6 +56,7 @@ class RelationshipProperty:
     """What ``relationship()`` declares, resolved against the other mapper."""
 
     is_relationship = True
+    validator: Any = None  # (function, include_removes, include_backrefs): @validates
 
     def __init__(
         self,
@@ -379,6 +385,8 @@ class Mapper:
         columns: list[tuple[str, Column]],
         relationships: dict[str, RelationshipProperty],
         eager_defaults: Any = "auto",
+        version_key: str | None = None,
+        version_generator: Any = None,
     ) -> None:
         if eager_defaults not in ("auto", True, False):
             raise exc.ArgumentError(
@@ -415,6 +423,11 @@ class Mapper:
         self.configured = False
         self.dependencies: set[Mapper] = set()
         self._loaders: dict[Any, Any] = {}  # per-column-set row loaders (see _loading)
+        self.validated_keys: frozenset[str] = frozenset()  # attributes with @validates
+        # optimistic locking (__mapper_args__ version_id_col): the counter's key, and
+        # what makes its next value from the current one
+        self.version_key = version_key
+        self.version_generator = version_generator or _next_version
         self.dispatch: MapperDispatch = mapper_dispatch(self)  # mapper and instance events
         # an attribute of this class has had event listeners: the default constructor
         # then sets values through the attributes (firing their set events)
@@ -462,6 +475,27 @@ class Mapper:
             )
         for key, rel in self.relationships.items():
             setattr(self.class_, key, RelationshipAttribute(self.class_, key, rel))
+        self._collect_validators()
+
+    def _collect_validators(self) -> None:
+        """The class's ``@validates`` methods, put on the attributes they check."""
+        for klass in reversed(self.class_.__mro__):
+            for name, value in vars(klass).items():
+                spec = getattr(value, "__ferryman_validates__", None)
+                if spec is None:
+                    continue
+                keys, include_removes, include_backrefs = spec
+                for key in keys:
+                    prop = self.attrs_by_key.get(key)
+                    if prop is None:
+                        raise exc.ArgumentError(
+                            f"@validates({key!r}) on {self.class_.__name__}.{name}: "
+                            f"{self.class_.__name__} has no mapped attribute {key!r}"
+                        )
+                    prop.validator = (value, include_removes, include_backrefs)
+                    self.validated_keys |= {key}
+                    if not prop.is_relationship:
+                        vars(self.class_)[key].validator = value
 
     def identity_of(self, d: dict[str, Any]) -> Any:
         """The identity for the values in an object's ``__dict__`` (None if incomplete)."""

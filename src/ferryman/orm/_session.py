@@ -36,6 +36,7 @@ from typing import Any, Generic, TypeVar, cast, overload
 from .. import exc
 from ..engine._result import Result
 from ..engine._result import Result
+from ._dml import dml_by_primary_key, dml_insert, dml_synchronized, objects_result
 from ._events import (
     FlushContext,
     FlushEvents,
@@ -322,6 +323,8 @@ class Session:
                     return self._stream_objects(statement, params, options)
                 context, rows = self._orm_rows(statement, params, options)
                 return orm_result(context, rows)
+            if getattr(statement, "_entity", None) is not None:
+                return self._orm_dml(statement, params, execution_options or {})
             conn = self._connection()
             if (
                 self._defer_begin
@@ -337,6 +340,40 @@ class Session:
             self._depth -= 1
             if self._depth == 0:
                 self._owner = None
+
+    def _orm_dml(self, statement: Any, params: Any, options: dict[str, Any]) -> Result:
+        """``insert`` / ``update`` / ``delete`` of a mapped class: ``returning(User)``
+        gives objects; ``update`` with a list of dicts (no WHERE) updates rows by their
+        primary keys; and the objects of the session that the statement changed are
+        kept in step (``synchronize_session``: "auto", "fetch" or "evaluate", which
+        all read back what the rows became, or False)."""
+        options = {**statement._execution_options, **options}
+        sync = options.pop("synchronize_session", "auto")
+        if sync not in ("auto", "fetch", "evaluate", False):
+            raise exc.ArgumentError(
+                f"synchronize_session={sync!r}: use 'auto', 'fetch', 'evaluate' or False"
+            )
+        mapper = statement._entity.__mapper__
+        core = self._core
+        conn = self._connection()
+        run_options = options or None
+        kind = statement.__visit_name__
+        result: Result
+        if kind == "update" and isinstance(params, list) and (not statement._where):
+            plan = dml_by_primary_key(core, mapper, statement, params, sync is not False)
+            result = run_plan(plan, self._execute_step)
+            return result
+        if kind == "insert" and isinstance(params, list) and (len(params) > 1):
+            result = run_plan(dml_insert(core, mapper, statement, params), self._execute_step)
+            return result
+        if kind == "insert" or sync is False or (not core.identity.get(mapper)):
+            result = conn.execute(statement, params, execution_options=run_options)
+            if statement._returning_entity is None:
+                return result
+            return objects_result(core, mapper, result.all())
+        plan = dml_synchronized(core, mapper, statement, params, conn.dialect)
+        result = run_plan(plan, self._execute_step)
+        return result
 
     def _orm_rows(
         self, statement: Any, params: Any, options: dict[str, Any]
@@ -678,9 +715,25 @@ class Session:
                 key = ident if isinstance(ident, tuple) else (ident,)
                 target = self._run(get_plan(core, mapper, key))
             if target is None and (not load):
-                raise exc.InvalidRequestError(
-                    "merge(load=False) needs the object to be in the session already"
-                )
+                target = core.adopt_copy(instance, mapper, ident)
+                seen[id(instance)] = target
+                d = instance.__dict__
+                for rel in mapper.relationships.values():
+                    if "merge" in rel.cascade and rel.key in d:
+                        value = d[rel.key]
+                        if rel.uselist:
+                            items = [self._merge(v, rel.mapper, load, seen) for v in value]
+                            core.set_loaded_collection(target, rel, items)
+                        else:
+                            one = value
+                            if value is not None:
+                                one = self._merge(value, rel.mapper, load, seen)
+                            target.__dict__[rel.key] = one
+                return target
+        elif not load:
+            raise exc.InvalidRequestError(
+                f"merge(load=False) takes objects with a primary key (a cached row's); {instance!r} has none: use merge() or add()"
+            )
         if target is None:
             target = mapper.class_.__new__(mapper.class_)
             instance_state(target)
@@ -713,6 +766,14 @@ class Session:
                 self._run(load_attribute_plan(self._core, state, key))
             finally:
                 LOADING_ATTRIBUTE.reset(origin)
+
+    def query(self, *entities: Any) -> Any:
+        """The 1.x query API: ``session.query(User).filter(User.name == "ann").all()``
+        (a thin layer over ``select()``; see ``_legacy_query``). Sync sessions only,
+        as in SQLAlchemy: async code calls it inside ``run_sync``."""
+        from ._legacy_query import Query
+
+        return Query(entities, self)
 
     def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(self, *args, **kwargs)``: the sync twin of ``Session.run_sync``."""

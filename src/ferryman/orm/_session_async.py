@@ -34,6 +34,7 @@ from typing import Any, Generic, TypeVar, cast, overload
 from .. import exc
 from ..engine._result import Result
 from ..engine._result_async import AsyncResult
+from ._dml import dml_by_primary_key, dml_insert, dml_synchronized, objects_result
 from ._events import (
     FlushContext,
     FlushEvents,
@@ -376,6 +377,8 @@ class AsyncSession:
                     return await self._stream_objects(statement, params, options)
                 context, rows = await self._orm_rows(statement, params, options)
                 return orm_result(context, rows)
+            if getattr(statement, "_entity", None) is not None:  # insert/update/delete(User)
+                return await self._orm_dml(statement, params, execution_options or {})
             conn = await self._connection()
             if (
                 self._defer_begin
@@ -391,6 +394,42 @@ class AsyncSession:
             self._depth -= 1
             if self._depth == 0:
                 self._owner = None
+
+    async def _orm_dml(self, statement: Any, params: Any, options: dict[str, Any]) -> Result:
+        """``insert`` / ``update`` / ``delete`` of a mapped class: ``returning(User)``
+        gives objects; ``update`` with a list of dicts (no WHERE) updates rows by their
+        primary keys; and the objects of the session that the statement changed are
+        kept in step (``synchronize_session``: "auto", "fetch" or "evaluate", which
+        all read back what the rows became, or False)."""
+        options = {**statement._execution_options, **options}
+        sync = options.pop("synchronize_session", "auto")
+        if sync not in ("auto", "fetch", "evaluate", False):
+            raise exc.ArgumentError(
+                f"synchronize_session={sync!r}: use 'auto', 'fetch', 'evaluate' or False"
+            )
+        mapper = statement._entity.__mapper__
+        core = self._core
+        conn = await self._connection()
+        run_options = options or None
+        kind = statement.__visit_name__
+        result: Result
+        if kind == "update" and isinstance(params, list) and not statement._where:
+            plan = dml_by_primary_key(core, mapper, statement, params, sync is not False)
+            result = await run_plan_async(plan, self._execute_step)
+            return result
+        if kind == "insert" and isinstance(params, list) and len(params) > 1:
+            result = await run_plan_async(
+                dml_insert(core, mapper, statement, params), self._execute_step
+            )
+            return result
+        if kind == "insert" or sync is False or not core.identity.get(mapper):
+            result = await conn.execute(statement, params, execution_options=run_options)
+            if statement._returning_entity is None:
+                return result
+            return objects_result(core, mapper, result.all())
+        plan = dml_synchronized(core, mapper, statement, params, conn.dialect)
+        result = await run_plan_async(plan, self._execute_step)
+        return result
 
     async def _orm_rows(
         self, statement: Any, params: Any, options: dict[str, Any]
@@ -773,9 +812,28 @@ class AsyncSession:
                 key = ident if isinstance(ident, tuple) else (ident,)
                 target = await self._run(get_plan(core, mapper, key))
             if target is None and not load:
-                raise exc.InvalidRequestError(
-                    "merge(load=False) needs the object to be in the session already"
-                )
+                # trusted as it is (a cached result's object): a persistent copy, clean,
+                # with no query
+                target = core.adopt_copy(instance, mapper, ident)
+                seen[id(instance)] = target
+                d = instance.__dict__
+                for rel in mapper.relationships.values():
+                    if "merge" in rel.cascade and rel.key in d:
+                        value = d[rel.key]
+                        if rel.uselist:
+                            items = [await self._merge(v, rel.mapper, load, seen) for v in value]
+                            core.set_loaded_collection(target, rel, items)
+                        else:
+                            one = value
+                            if value is not None:
+                                one = await self._merge(value, rel.mapper, load, seen)
+                            target.__dict__[rel.key] = one
+                return target
+        elif not load:
+            raise exc.InvalidRequestError(
+                f"merge(load=False) takes objects with a primary key (a cached row's); "
+                f"{instance!r} has none: use merge() or add()"
+            )
         if target is None:
             target = mapper.class_.__new__(mapper.class_)
             instance_state(target)
@@ -809,6 +867,16 @@ class AsyncSession:
                 await self._run(load_attribute_plan(self._core, state, key))
             finally:
                 LOADING_ATTRIBUTE.reset(origin)
+
+    if not ASYNC:
+
+        def query(self, *entities: Any) -> Any:
+            """The 1.x query API: ``session.query(User).filter(User.name == "ann").all()``
+            (a thin layer over ``select()``; see ``_legacy_query``). Sync sessions only,
+            as in SQLAlchemy: async code calls it inside ``run_sync``."""
+            from ._legacy_query import Query
+
+            return Query(entities, self)
 
     if ASYNC:
 

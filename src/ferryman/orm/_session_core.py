@@ -231,8 +231,18 @@ class SessionCore:
             if state.committed:
                 for key in keys:
                     state.committed.pop(key, None)
+        pk_keys = mapper.pk_keys
         for key in keys:
             d.pop(key, None)
+        if any(k not in d for k in pk_keys):
+            # The primary key is the object's identity: it stays (as the identity says,
+            # an unflushed change of it included) and needs no reload; a flush after
+            # expiry finds its row by it.
+            ident = state.key
+            values = (ident,) if len(pk_keys) == 1 else ident
+            for key, value in zip(pk_keys, values, strict=True):
+                d[key] = value
+            keys = [k for k in keys if k not in pk_keys]
         state.expired = (state.expired or set()) | set(keys)
 
     def expire_all(self) -> None:
@@ -304,6 +314,68 @@ class SessionCore:
         self.flushed_deleted.clear()
 
     # -- merge --
+
+    def adopt_copy(self, source: Any, mapper: Any, ident: Any) -> Any:
+        """A new persistent object of this session with ``source``'s loaded column values,
+        clean (``merge(load=False)`` of an object the identity map lacks)."""
+        state = getattr(source, "__dict__", {}).get("_fm_state")
+        if isinstance(state, InstanceState) and state.modified:
+            raise exc.InvalidRequestError(
+                f"merge(load=False) takes unchanged objects; {state.describe()} has changes "
+                "that were never flushed: use merge() (or flush them first)"
+            )
+        sd = source.__dict__
+        values = {p.key: sd[p.key] for p in mapper.column_attrs if p.key in sd}
+        return self.adopt_values(mapper, values, ident)
+
+    def adopt_values(self, mapper: Any, values: dict[str, Any], ident: Any = None) -> Any:
+        """The session's object for a row's values: the identity map's, refreshed where
+        it has no unflushed change, or a new persistent one, clean."""
+        if ident is None:
+            ident = mapper.identity_of(values)
+        existing = self.identity_get(mapper, ident)
+        if existing is not None:
+            self.set_clean(instance_state(existing), values, keep_changes=True)
+            return existing
+        target = mapper.class_.__new__(mapper.class_)
+        d = target.__dict__
+        d.update(values)
+        d["_fm_state"] = self.marker_for(mapper)
+        self.identity_map_for(mapper)[ident] = target
+        return target
+
+    def set_clean(
+        self, state: InstanceState, values: dict[str, Any], keep_changes: bool = False
+    ) -> None:
+        """Values the row has now (read back from the database), set with no history;
+        ``keep_changes``: an attribute changed since the load keeps its new value."""
+        d = state.obj.__dict__
+        committed = state.committed
+        for key, value in values.items():
+            if committed and key in committed:
+                if keep_changes:
+                    continue
+                del committed[key]
+            d[key] = value
+            if state.expired:
+                state.expired.discard(key)
+
+    def deleted_by_statement(self, state: InstanceState) -> None:
+        """A DELETE statement removed the object's row: it leaves the session as a
+        flushed delete would (commit detaches it, rollback brings it back)."""
+        if state.status != PERSISTENT:
+            return
+        self.identity_map_for(state.mapper).pop(state.key, None)
+        state.transition("flush_delete")
+        state.deleted = True
+        self.flushed_deleted.append(state)
+        self.dirty_states.discard(state)
+
+    def set_loaded_collection(self, target: Any, rel: Any, items: list[Any]) -> None:
+        """A collection set as loaded (no change to flush)."""
+        from ._attributes import new_collection
+
+        target.__dict__[rel.key] = new_collection(target, rel, items)
 
     def merge_values(self, source: Any, target: Any) -> None:
         """Copy the loaded column values of ``source`` onto ``target`` (as changes)."""

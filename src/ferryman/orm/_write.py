@@ -133,6 +133,8 @@ def insert_rows(
     defaults = [
         (p.key, p.column.default) for p in mapper.column_attrs if p.column.default is not None
     ]
+    if mapper.version_key is not None:  # a new row's version: the generator's first
+        defaults.append((mapper.version_key, lambda: mapper.version_generator(None)))
     generated = frozenset(p.key for p in mapper.column_attrs if _server_generated(p.column))
     keys = [p.key for p in mapper.column_attrs]
     column_keys = mapper.column_keys
@@ -329,6 +331,8 @@ def update_rows(
 ) -> Plan:
     """UPDATE the changed columns; objects changing the same columns share one
     executemany. ``same_keys``: every object changed these columns (known already)."""
+    if mapper.version_key is not None:
+        return (yield from _update_versioned(mapper, states, undo, expire_after))
     # per set of changed keys: the objects' __dict__s
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     moved: dict[int, dict[str, Any]] = {}  # id(__dict__) -> old values of a changed key
@@ -389,7 +393,7 @@ def update_rows(
             rows = zip(*values, strict=True)
             result = yield Execute(stmt, [dict(zip(names, row, strict=True)) for row in rows])
         if result.rowcount not in (-1, len(dicts)):
-            raise exc.FlushError(
+            raise exc.StaleDataError(
                 f"UPDATE of {table.name!r} matched {result.rowcount} rows, expected "
                 f"{len(dicts)}: a row was deleted or its key changed in another transaction"
             )
@@ -427,6 +431,75 @@ def changed_keys(state: InstanceState) -> list[str]:
     return keys
 
 
+def _update_versioned(
+    mapper: Any,
+    states: list[InstanceState],
+    undo: Undo,
+    expire_after: list[tuple[InstanceState, list[str]]],
+) -> Plan:
+    """UPDATE objects with a version counter one by one: each finds its row by its key
+    and the version it loaded, and moves the version on; a row that is not found
+    (another transaction changed or deleted it) is a ``StaleDataError``."""
+    changed_states: list[InstanceState] = []
+    vkey = mapper.version_key
+    onupdate = [(p.key, p.column.onupdate) for p in mapper.column_attrs if p.column.onupdate]
+    server = [p.key for p in mapper.column_attrs if p.column.server_onupdate is not None]
+    for state in states:
+        d = state.obj.__dict__
+        keys = [k for k in changed_keys(state) if k != vkey]
+        changed_states.append(state)
+        if not keys:
+            continue
+        for key, default in onupdate:
+            if key not in keys:
+                value = default.arg if hasattr(default, "arg") else default
+                undo.set(d, key, value() if callable(value) else value)
+                keys.append(key)
+        committed = state.committed or {}
+        old = committed.get(vkey, d.get(vkey, NO_VALUE))
+        if old is NO_VALUE:
+            raise exc.FlushError(
+                f"{state.describe()} has no loaded {mapper.class_.__name__}.{vkey} (its "
+                "version counter), so its row can't be checked: load it before changing"
+            )
+        new = mapper.version_generator(old)
+        stmt = _versioned_statement(mapper, "update", tuple(keys))
+        params = {f"v_{k}": d[k] for k in keys}
+        params["v_version"] = new
+        params["version_was"] = old
+        for i, key in enumerate(mapper.pk_keys):
+            params[f"pk_{i}"] = committed.get(key, d[key])
+        result = yield Execute(stmt, params)
+        if result.rowcount == 0:
+            raise exc.StaleDataError(
+                f"UPDATE of {state.describe()} found no row with version {old!r}: another "
+                "transaction changed or deleted it since it was loaded; roll back, load it "
+                "again and redo the change"
+            )
+        undo.set(d, vkey, new)
+        if server:
+            expire_after.append((state, server))
+    return changed_states
+
+
+def _versioned_statement(mapper: Any, kind: str, keys: tuple[str, ...]) -> Any:
+    cache = mapper._loaders
+    stmt = cache.get((kind, "versioned", keys))
+    if stmt is None:
+        table = mapper.local_table
+        vcol = mapper.attrs_by_key[mapper.version_key].column
+        where = [c == bindparam(f"pk_{i}") for i, c in enumerate(mapper.primary_key)]
+        where.append(vcol == bindparam("version_was"))
+        if kind == "delete":
+            stmt = delete(table).where(*where)
+        else:
+            values = {mapper.attrs_by_key[k].column: bindparam(f"v_{k}") for k in keys}
+            values[vcol] = bindparam("v_version")
+            stmt = update(table).where(*where).values(values)
+        cache[(kind, "versioned", keys)] = stmt
+    return stmt
+
+
 def _update_statement(mapper: Any, table: Any, keys: tuple[str, ...]) -> Any:
     cache = mapper._loaders
     stmt = cache.get(("update", keys))
@@ -441,6 +514,22 @@ def _update_statement(mapper: Any, table: Any, keys: tuple[str, ...]) -> Any:
 
 
 def delete_rows(mapper: Any, states: list[InstanceState]) -> Plan:
+    if mapper.version_key is not None:  # one by one, each checking its version
+        vkey = mapper.version_key
+        stmt = _versioned_statement(mapper, "delete", ())
+        for state in states:
+            d = state.obj.__dict__
+            committed = state.committed or {}
+            one = {f"pk_{i}": v for i, v in enumerate(state.identity or ())}
+            one["version_was"] = committed.get(vkey, d.get(vkey))
+            result = yield Execute(stmt, one)
+            if result.rowcount == 0:
+                raise exc.StaleDataError(
+                    f"DELETE of {state.describe()} found no row with version "
+                    f"{one['version_was']!r}: another transaction changed or deleted it "
+                    "since it was loaded"
+                )
+        return
     cache = mapper._loaders
     stmt = cache.get("delete")
     if stmt is None:
@@ -454,7 +543,7 @@ def delete_rows(mapper: Any, states: list[InstanceState]) -> Plan:
         params.append({f"pk_{i}": v for i, v in enumerate(ident)})
     result = yield Execute(stmt, params)
     if result.rowcount not in (-1, len(states)):
-        raise exc.FlushError(
+        raise exc.StaleDataError(
             f"DELETE from {mapper.local_table.name!r} matched {result.rowcount} rows, expected "
             f"{len(states)}: a row was already deleted in another transaction"
         )

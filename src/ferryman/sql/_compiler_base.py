@@ -446,7 +446,7 @@ class BaseCompiler:
                 expanding = self._plan[slot][2]
                 parts.append((self._empty.get(slot) if expanding else None,))
         self._slot_order = order
-        if order != list(range(len(order))):
+        if order != list(range(len(self._plan))):  # reordered, or a placeholder dropped
             position = {slot: new for new, slot in enumerate(order)}
             self._plan = [self._plan[slot] for slot in order]
             self._types = [self._types[slot] for slot in order]
@@ -620,11 +620,20 @@ class BaseCompiler:
             return f"{unary.operator} {inner}"
         return f"{inner} {unary.modifier}"
 
+    def column_clause(self, element: Any) -> str:
+        """A selected (or returned) column: a label there is ``expression AS name``;
+        a label nested inside it (a function's argument) is its expression alone."""
+        if getattr(element, "__visit_name__", None) == "label":
+            return self.process(element, within_columns=True)
+        return self.process(element)
+
     def visit_label(self, label: Label, within_columns: bool = False, **kw: Any) -> str:
+        if kw.get("in_order_by") and not within_columns:
+            return self.quote(label.name)  # ORDER BY the selected column's name
         inner = self.process(label.element, **kw)
         if within_columns:
             return f"{inner} AS {self.quote(label.name)}"
-        return self.quote(label.name) if kw.get("in_order_by") else inner
+        return inner
 
     def visit_cast(self, cast: Cast, **kw: Any) -> str:
         return f"CAST({self.process(cast.element, **kw)} AS {self.cast_type(cast.type)})"

@@ -43,9 +43,7 @@ class DMLCompiler(SelectCompiler):
     def _explicit_returning(self, stmt: Any) -> str:
         if self._result_types is None:
             self._result_types = [getattr(r, "type", None) for r in stmt._returning]
-        return " RETURNING " + ", ".join(
-            self.process(r, within_columns=True) for r in stmt._returning
-        )
+        return " RETURNING " + ", ".join(self.column_clause(r) for r in stmt._returning)
 
     def visit_insert(self, insert: Any, **kw: Any) -> str:
         table = self.table_name(insert.table)

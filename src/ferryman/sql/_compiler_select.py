@@ -39,7 +39,7 @@ class SelectCompiler(BaseCompiler):
         return kept if kept else froms
 
     def _select_body(self, select: Any, selected: list[Any], froms: list[Any]) -> str:
-        columns = [self.process(c, within_columns=True) for c in selected]
+        columns = [self.column_clause(c) for c in selected]
         if not columns:
             raise exc.ArgumentError("select() needs at least one column")
         text = "SELECT " + ("DISTINCT " if select._distinct else "") + ", ".join(columns)

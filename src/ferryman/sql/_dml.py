@@ -28,9 +28,16 @@ __all__ = [
 
 class _DML(ClauseElement):
     _uses_parameter_names = True  # the parameters' names shape the SQL
+    # the mapped class given instead of a table (update(User)): the session then keeps
+    # its objects in step (see AsyncSession.execute)
+    _entity: Any = None
+    _returning_entity: Any = None  # returning(User): the session returns objects
+    _execution_options: dict[str, Any] = {}  # never changed in place: replaced
 
     def __init__(self, table: Any) -> None:
         if not isinstance(table, Table) and hasattr(table, "__clause_element__"):
+            if hasattr(table, "__mapper__"):
+                self._entity = table
             table = table.__clause_element__()  # a mapped class: its table
         if not isinstance(table, Table):
             raise exc.ArgumentError(
@@ -126,11 +133,30 @@ class _DML(ClauseElement):
     filter = where
 
     def returning(self, *columns: Any) -> Any:
-        """Rows back from the statement (``RETURNING``), on PostgreSQL and SQLite ≥ 3.35."""
+        """Rows back from the statement (``RETURNING``), on PostgreSQL and SQLite ≥ 3.35
+        (and for INSERT / DELETE on MariaDB ≥ 10.5). ``returning(User)`` of a mapped
+        class, run by a session, gives ``User`` objects."""
         expanded: list[Any] = []
+        entity = None
         for column in columns:
-            expanded.extend(column.c if isinstance(column, Table) else [column])
-        return self._copy(_returning=self._returning + tuple(coerce(c) for c in expanded))
+            if hasattr(column, "__mapper__"):
+                if len(columns) != 1 or self._returning:
+                    raise exc.ArgumentError(
+                        f"returning({column.__name__}) takes the class alone: its objects "
+                        "come back (or give columns: returning(User.id, User.name))"
+                    )
+                entity = column
+                expanded.extend(column.__table__.c)
+            else:
+                expanded.extend(column.c if isinstance(column, Table) else [column])
+        returned = self._returning + tuple(coerce(c) for c in expanded)
+        if entity is not None:
+            return self._copy(_returning=returned, _returning_entity=entity)
+        return self._copy(_returning=returned)
+
+    def execution_options(self, **options: Any) -> Any:
+        """Options for the run, such as ``synchronize_session`` for a session."""
+        return self._copy(_execution_options={**self._execution_options, **options})
 
     def _key(self, binds: list[BindParameter]) -> Any:
         return (

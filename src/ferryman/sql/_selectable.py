@@ -195,6 +195,12 @@ class Select(ClauseElement):
         new.__dict__.pop("_orm_compiled", None)
         return new
 
+    def with_only_columns(self, *entities: Any) -> Select:
+        """The same FROM items, conditions and ordering, other columns (or entities)
+        selected."""
+        fresh = Select(*entities)
+        return self._copy(_columns=fresh._columns, _entities=fresh._entities, _head=fresh._head)
+
     def where(self, *conditions: Any) -> Select:
         """Add conditions (joined with AND to those already there)."""
         for c in conditions:  # a loop, not all(...): this runs for every query built

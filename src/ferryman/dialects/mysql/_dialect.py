@@ -487,6 +487,7 @@ class MySQLDialect(Dialect):
     )
     statement_compiler: ClassVar[type[SQLCompiler]] = MySQLCompiler
     default_level_holds_a_snapshot: ClassVar[bool] = True
+    supports_update_returning: ClassVar[bool] = False  # MariaDB: INSERT and DELETE only
 
     def __init__(self, driver: str) -> None:
         super().__init__("format", driver)
