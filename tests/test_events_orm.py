@@ -73,6 +73,16 @@ class Tag(Base):
         self.label = label.upper() if shout else label
 
 
+class OtherBase(DeclarativeBase):
+    """A registry of its own: listeners on the classes above don't concern it."""
+
+
+class Plain(OtherBase):
+    __tablename__ = "ev_plain"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+
+
 @pytest.fixture
 async def tables(engine: Any) -> Any:
     async with engine.begin() as conn:
@@ -471,6 +481,25 @@ async def test_removing_the_last_flush_listener(tables: Any, make_session: Any) 
         session.add(Author(name="Ann"))
         await session.commit()
     assert calls == []
+
+
+async def test_listeners_elsewhere_leave_a_one_statement_commit_alone(
+    make_engine: Any, is_async: bool, listen: Any, caplog: Any
+) -> None:
+    engine = make_engine(echo=True)
+    async with engine.begin() as conn:
+        await conn.run_sync(OtherBase.metadata.drop_all)
+        await conn.run_sync(OtherBase.metadata.create_all)
+    listen(Author, "before_insert", lambda mapper, connection, target: None)
+    session = AsyncSession(engine) if is_async else AsAsync(Session(unwrap(engine)))
+    caplog.clear()
+    async with session:
+        session.add(Plain(name="p"))
+        await session.commit()  # one INSERT, atomic on its own: no BEGIN, no thread
+    sent = [r.getMessage().split()[0] for r in caplog.records if r.name == "ferryman.engine"]
+    assert "BEGIN" not in sent and "INSERT" in sent
+    async with engine.begin() as conn:
+        await conn.run_sync(OtherBase.metadata.drop_all)
 
 
 @pytest.mark.async_only

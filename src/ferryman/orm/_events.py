@@ -21,7 +21,6 @@ caller's thread and do no I/O of their own.
 from __future__ import annotations
 
 import functools
-import weakref
 from typing import Any
 
 from ..engine._dispatch import SKIPPED, Dispatch, Listener, class_dispatch, dispatch_for_classes
@@ -33,6 +32,7 @@ __all__ = [
     "OP_APPEND",
     "OP_REMOVE",
     "OP_REPLACE",
+    "SESSION_DISPATCH",
     "AttributeDispatch",
     "AttributeEventToken",
     "FlushContext",
@@ -140,14 +140,16 @@ class AttributeDispatch(Dispatch):
 # the attribute a dispatch of its own then): never given listeners.
 NO_ATTRIBUTE_LISTENERS = AttributeDispatch()
 
-_SESSION_DISPATCH: weakref.WeakKeyDictionary[type, SessionDispatch] = weakref.WeakKeyDictionary()
+# Session class -> the dispatch its sessions share (sessions read it with a subscript:
+# no call per session). Session classes are few and long-lived.
+SESSION_DISPATCH: dict[type, SessionDispatch] = {}
 
 
 def session_dispatch_for(cls: type) -> SessionDispatch:
     """The dispatch shared by the sessions of ``cls`` (a ``Session`` class)."""
-    found = _SESSION_DISPATCH.get(cls)
+    found = SESSION_DISPATCH.get(cls)
     if found is None:
-        found = _SESSION_DISPATCH[cls] = dispatch_for_classes(SessionDispatch, cls)
+        found = SESSION_DISPATCH[cls] = dispatch_for_classes(SessionDispatch, cls)
     return found
 
 

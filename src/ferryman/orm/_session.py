@@ -38,6 +38,7 @@ from ..engine._result import Result
 from ..engine._result import Result
 from ._dml import dml_by_primary_key, dml_insert, dml_synchronized, objects_result
 from ._events import (
+    SESSION_DISPATCH,
     FlushContext,
     FlushEvents,
     SessionDispatch,
@@ -178,7 +179,11 @@ class Session:
         self.autobegin = autobegin
         self.info: dict[str, Any] = dict(info or {})
         self.sync_session_class = sync_session_class
-        self.dispatch = session_dispatch_for(type(self))
+        events_class = type(self)
+        try:
+            self.dispatch: SessionDispatch = SESSION_DISPATCH[events_class]
+        except KeyError:
+            self.dispatch = session_dispatch_for(events_class)
         self._core = SessionCore()
         self._core.sync_front = self
         self._conn: Any = None
@@ -556,8 +561,12 @@ class Session:
                 self._single_write = (
                     self._write_alone
                     and (not conn.in_transaction())
-                    and (not self.dispatch.before_flush)
-                    and (not persistence_listeners[0])
+                    and (
+                        not (
+                            (self.dispatch.before_flush or persistence_listeners[0])
+                            and flush_needs_events(self)
+                        )
+                    )
                     and single_statement_flush(core)
                 )
             try:

@@ -36,6 +36,7 @@ from ..engine._result import Result
 from ..engine._result_async import AsyncResult
 from ._dml import dml_by_primary_key, dml_insert, dml_synchronized, objects_result
 from ._events import (
+    SESSION_DISPATCH,
     FlushContext,
     FlushEvents,
     SessionDispatch,
@@ -196,11 +197,15 @@ class AsyncSession:
         self.info: dict[str, Any] = dict(info or {})
         if ASYNC:
             self.sync_session_class = sync_session_class or type(self).sync_session_class
-            self.dispatch: SessionDispatch = session_dispatch_for(self.sync_session_class)
+            events_class = self.sync_session_class
             self._sync_session: Any = None
         else:
             self.sync_session_class = sync_session_class
-            self.dispatch = session_dispatch_for(type(self))
+            events_class = type(self)
+        try:  # the listeners shared by the sessions of the class
+            self.dispatch: SessionDispatch = SESSION_DISPATCH[events_class]
+        except KeyError:
+            self.dispatch = session_dispatch_for(events_class)
         self._core = SessionCore()
         if ASYNC:
             self._core.async_front = self
@@ -646,8 +651,10 @@ class AsyncSession:
                 self._single_write = (
                     self._write_alone
                     and not conn.in_transaction()
-                    and not self.dispatch.before_flush  # listeners may write more
-                    and not persistence_listeners[0]
+                    and not (  # listeners may write more
+                        (self.dispatch.before_flush or persistence_listeners[0])
+                        and flush_needs_events(self)
+                    )
                     and single_statement_flush(core)
                 )
             try:
