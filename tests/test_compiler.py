@@ -105,6 +105,22 @@ def test_joins_infer_the_on_clause() -> None:
         select(users).join(other)
 
 
+def test_correlation_and_correlate_except() -> None:
+    inner = select(literal_column("1")).select_from(posts).where(posts.c.user_id == users.c.id)
+    outer = select(users.c.name).where(inner.exists())
+    assert str(outer) == (
+        "SELECT users.name FROM users WHERE EXISTS (SELECT 1 FROM posts WHERE posts.user_id"
+        " = users.id)"
+    )
+    # the enclosing statement has posts too: the subquery keeps its own only when told
+    joined = select(users.c.name).join(posts).where(posts.c.title == "x")
+    plain = joined.where(inner.exists())
+    assert "EXISTS (SELECT 1 FROM posts, users WHERE" in str(plain)  # nothing left to share
+    own = joined.where(inner.correlate_except(posts).exists())
+    assert "EXISTS (SELECT 1 FROM posts WHERE posts.user_id = users.id)" in str(own)
+    assert inner.correlate_except(posts)._key([]) != inner._key([])
+
+
 def test_group_by_having_distinct() -> None:
     stmt = (
         select(users.c.name, func.count(posts.c.id))
@@ -394,3 +410,21 @@ def test_labels_in_order_by_and_inside_functions() -> None:
     assert sql(select(func.max(users.c.age.label("years")))) == (
         "SELECT max(users.age) FROM users"
     )
+
+
+def test_a_column_typed_by_its_foreign_key() -> None:
+    """A column given only a ForeignKey takes the referenced column's type; its repr
+    shows that type (it used to recurse without end)."""
+    meta = MetaData()
+    Table("fk_parents", meta, Column("id", Integer, primary_key=True))
+    kids = Table(
+        "fk_kids",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("parent_id", ForeignKey("fk_parents.id")),
+        Column("other_id", ForeignKey("fk_nowhere.id")),
+    )
+    assert repr(kids.c.parent_id) == "Column(fk_kids.parent_id, Integer())"
+    assert "fk_nowhere.id" in repr(kids.c.other_id)
+    assert kids.c.parent_id.type == kids.c.parent_id.type
+    assert kids.c.parent_id.type != kids.c.other_id.type

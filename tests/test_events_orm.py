@@ -73,6 +73,19 @@ class Tag(Base):
         self.label = label.upper() if shout else label
 
 
+class Topic(Base):
+    """A tree: rows of one table referring to each other (written level by level)."""
+
+    __tablename__ = "ev_topics"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("ev_topics.id"))
+    children: Mapped[list[Topic]] = relationship(
+        back_populates="parent", cascade="all, delete-orphan", order_by="Topic.name"
+    )
+    parent: Mapped[Topic | None] = relationship(back_populates="children", remote_side=[id])
+
+
 class OtherBase(DeclarativeBase):
     """A registry of its own: listeners on the classes above don't concern it."""
 
@@ -171,6 +184,40 @@ async def test_flush_events_fire_around_the_statements(
         ("before_delete", "Author"),
         ("after_delete", "Author"),
     ]
+
+
+async def test_flush_events_of_a_tree(tables: Any, make_session: Any, listen: Any) -> None:
+    seen: list[tuple[str, str, bool]] = []
+
+    def recorder(name: str) -> Any:
+        def record(mapper: Any, connection: Any, target: Topic) -> None:
+            seen.append((name, target.name, target.parent_id is not None))
+
+        return record
+
+    for name in ("before_insert", "after_insert", "before_update", "before_delete"):
+        listen(Topic, name, recorder(name))
+    async with make_session() as session:
+        session.add(Topic(name="root", children=[Topic(name="leaf")]))
+        await session.commit()
+    # level by level: the leaf's foreign key is known before its before_insert
+    assert seen == [
+        ("before_insert", "root", False),
+        ("after_insert", "root", False),
+        ("before_insert", "leaf", True),
+        ("after_insert", "leaf", True),
+    ]
+    seen.clear()
+    async with make_session() as session:
+        root = (
+            await session.scalars(
+                select(Topic).where(Topic.name == "root").options(selectinload(Topic.children))
+            )
+        ).one()
+        root.name = "top"
+        await session.delete(root)
+        await session.commit()
+    assert sorted(seen) == [("before_delete", "leaf", True), ("before_delete", "top", False)]
 
 
 async def test_values_set_in_before_listeners_are_written(

@@ -89,3 +89,30 @@ async def test_update_by_primary_key(users: Any, make_session: Any) -> None:
     async with make_session() as session:
         names = await session.scalars(select(User.fullname).order_by(User.id))
         assert names.all() == ["Ann A", "Bob B"]
+
+
+async def test_objects_from_a_textual_statement(users: Any, make_session: Any) -> None:
+    from ferryman import text
+
+    async with make_session() as session:
+        session.add_all([User(id=1, name="ann", fullname="Ann A"), User(id=2, name="bob")])
+        await session.commit()
+    async with make_session() as session:
+        held = await session.get(User, 1)
+        held.fullname = "changed here"  # not flushed: the loaded row doesn't override it
+        stmt = select(User).from_statement(
+            text("SELECT id, name, fullname FROM orm_users WHERE id >= :low ORDER BY id")
+        )
+        with session.no_autoflush:
+            found = (await session.execute(stmt, {"low": 1})).scalars().all()
+        assert found[0] is held and held.fullname == "changed here"
+        assert (found[1].name, found[1].fullname) == ("bob", None)
+        pairs = select(User, User.name).from_statement(
+            text("SELECT id, name FROM orm_users ORDER BY id")
+        )
+        rows = (await session.execute(pairs)).all()
+        assert [(u.id, n) for u, n in rows] == [(1, "ann"), (2, "bob")]
+        with pytest.raises(exc.InvalidRequestError, match="no column 'id'"):
+            await session.execute(select(User).from_statement(text("SELECT name FROM orm_users")))
+    with pytest.raises(exc.ArgumentError, match="loads mapped classes"):
+        select(User.__table__.c.id).from_statement(text("SELECT 1"))

@@ -494,3 +494,58 @@ async def test_joined_collection_follows_relationship_order_by(
             .scalar_one()
         )
         assert [a.email for a in ann.addresses] == ["ann@a", "ann@b"]
+
+
+async def test_deleting_parent_nulls_children_whose_parent_is_loaded(
+    orm: Any, make_session: Any
+) -> None:
+    await _seed(make_session)
+    async with make_session() as session:
+        profile = (await session.scalars(select(Profile).options(joinedload(Profile.user)))).one()
+        await session.delete(profile.user)  # the profile still points at it in memory
+        await session.commit()
+    async with make_session() as session:
+        profile = (await session.scalars(select(Profile))).one()
+        assert profile.user_id is None
+
+
+async def test_an_orphan_takes_its_own_children_along(engine: Any, make_session: Any) -> None:
+    from ferryman import ForeignKey, String
+    from ferryman.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+    class OBase(DeclarativeBase):
+        pass
+
+    class Shelf(OBase):
+        __tablename__ = "orm_shelves"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        boxes: Mapped[list[Box]] = relationship(cascade="all, delete-orphan")
+
+    class Box(OBase):
+        __tablename__ = "orm_boxes"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        shelf_id: Mapped[int | None] = mapped_column(ForeignKey("orm_shelves.id"))
+        items: Mapped[list[Item]] = relationship(cascade="all")
+
+    class Item(OBase):
+        __tablename__ = "orm_items"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(20))
+        box_id: Mapped[int] = mapped_column(ForeignKey("orm_boxes.id"))
+
+    async with engine.begin() as conn:
+        await conn.run_sync(OBase.metadata.drop_all)
+        await conn.run_sync(OBase.metadata.create_all)
+    try:
+        async with make_session() as session:
+            session.add(Shelf(boxes=[Box(items=[Item(name="a"), Item(name="b")])]))
+            await session.commit()
+        async with make_session() as session:
+            shelf = (await session.scalars(select(Shelf).options(selectinload(Shelf.boxes)))).one()
+            assert len(shelf.boxes) == 1  # its shelf_id went in (no Box.shelf side)
+            shelf.boxes.clear()  # the box is an orphan; its items go with it (not loaded)
+            await session.commit()
+            assert (await session.scalars(select(func.count()).select_from(Item))).one() == 0
+    finally:
+        async with engine.begin() as conn:
+            await conn.run_sync(OBase.metadata.drop_all)

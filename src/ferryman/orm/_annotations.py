@@ -163,6 +163,6 @@ def relationship_target(annotation: Any, raw: Any) -> tuple[Any, bool | None]:
         arg = typing.get_args(inner)[0]
         return (arg.__forward_arg__ if isinstance(arg, typing.ForwardRef) else arg), True
     inner, _ = unwrap_annotation(inner)
-    if isinstance(inner, typing.ForwardRef):
-        return inner.__forward_arg__, False
+    if isinstance(inner, typing.ForwardRef):  # Mapped["Node | None"] in Node's own body
+        return _target_from_text(inner.__forward_arg__)
     return inner, False

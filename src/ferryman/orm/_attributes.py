@@ -216,10 +216,11 @@ class RelationshipAttribute(QueryableAttribute[_T]):
     def __clause_element__(self) -> Any:
         return self.prop.join_condition(None, None)
 
-    def _join_parts(self, right: Any) -> tuple[Any, Any]:
-        """(the FROM item to join, the ON clause) for ``select(A).join(A.bs)``."""
-        parts: tuple[Any, Any] = self.prop.join_parts(right, self.parententity)
-        return parts
+    def _join_steps(self, right: Any) -> list[tuple[Any, Any]]:
+        """``(FROM item, ON clause)`` for each join ``select(A).join(A.bs)`` makes: one,
+        or two through a many-to-many's secondary table."""
+        steps: list[tuple[Any, Any]] = self.prop.join_steps(right, self.parententity)
+        return steps
 
     def __eq__(self, other: Any) -> Any:
         return self.prop.compare(other, self.parententity)
@@ -232,10 +233,16 @@ class RelationshipAttribute(QueryableAttribute[_T]):
     __hash__ = QueryableAttribute.__hash__
 
     def any(self, criterion: Any = None, **kwargs: Any) -> Any:
-        return self.prop.exists_clause(criterion, kwargs)
+        """``EXISTS`` a related row (matching ``criterion``): for collections."""
+        return self.prop.exists_clause(criterion, kwargs, self.parententity)
 
     def has(self, criterion: Any = None, **kwargs: Any) -> Any:
-        return self.prop.exists_clause(criterion, kwargs)
+        """``EXISTS`` the related row (matching ``criterion``): for one object."""
+        return self.prop.exists_clause(criterion, kwargs, self.parententity)
+
+    def contains(self, other: Any) -> Any:
+        """The rows whose collection holds ``other``: ``where(Post.tags.contains(tag))``."""
+        return self.prop.contains(other, self.parententity)
 
     def __set__(self, obj: Any, value: Any) -> None:
         if self.prop.mapper is None:
@@ -450,6 +457,20 @@ def set_collection(obj: Any, prop: Any, value: Any) -> None:
             current._append(item, None)
 
 
+def _check_single_parent(prop: Any, owner: Any, item: Any) -> None:
+    """A many-to-many with ``single_parent=True``: ``item`` may be in one parent's
+    collection at a time (as far as its own side, when loaded, tells)."""
+    reverse = prop.reverse
+    if prop.secondary is None or reverse is None or not isinstance(item, prop.mapper.class_):
+        return
+    others = [o for o in item.__dict__.get(reverse.key) or () if o is not owner]
+    if others:
+        raise exc.InvalidRequestError(
+            f"{item!r} already belongs to {others[0]!r} through {prop.name}, which allows "
+            "one parent per object (single_parent=True); remove it from there first"
+        )
+
+
 class InstrumentedList(list[Any]):
     """A relationship collection: a list that keeps the other side and the session
     informed of appends and removals."""
@@ -495,6 +516,8 @@ class InstrumentedList(list[Any]):
             item = self._validate(item, initiator)
         if self._prop.dispatch.append:
             item = fire_append(self._prop, self._owner, item)
+        if initiator is None and self._prop.single_parent:
+            _check_single_parent(self._prop, self._owner, item)
         self._changing()
         list.append(self, item)
         self._added(item, initiator)
@@ -523,6 +546,8 @@ class InstrumentedList(list[Any]):
         item = self._validate(item, None)
         if self._prop.dispatch.append:
             item = fire_append(self._prop, self._owner, item)
+        if self._prop.single_parent:
+            _check_single_parent(self._prop, self._owner, item)
         self._changing()
         list.insert(self, index, item)
         self._added(item, None)

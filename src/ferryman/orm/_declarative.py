@@ -69,6 +69,9 @@ class MappedColumn:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.args = args
         self.kwargs = kwargs
+        # the columns made from it (a mixin's makes one per class): a class body's
+        # remote_side=[id] / foreign_keys=[...] names the mapped_column() itself
+        self.columns_made: list[Column] = []
 
     def column(self, key: str, annotation: Any, type_map: dict[Any, Any], owner: str) -> Column:
         args = list(self.args)
@@ -100,7 +103,9 @@ class MappedColumn:
         deferred = kwargs.pop("deferred", False)
         if deferred:
             raise exc.ArgumentError(f"{owner}.{key}: deferred columns are not supported yet")
-        return Column(name, *args, **kwargs)
+        column = Column(name, *args, **kwargs)
+        self.columns_made.append(column)
+        return column
 
 
 def validates(
@@ -132,23 +137,26 @@ def mapped_column(*args: Any, **kwargs: Any) -> Any:
 class _RelationshipSpec(RelationshipProperty):
     """A ``relationship()`` in a class body (a fresh property is made per class)."""
 
-    def __init__(self, argument: Any = None, **kwargs: Any) -> None:
+    def __init__(self, argument: Any = None, secondary: Any = None, **kwargs: Any) -> None:
         from ._dataclasses import DATACLASS_OPTIONS
 
         # the dataclass options (MappedAsDataclass) are not the relationship's
         self.dataclass_options = {k: kwargs.pop(k) for k in DATACLASS_OPTIONS if k in kwargs}
         if "default" in kwargs:
             self.dataclass_options["default"] = kwargs.pop("default")
-        super().__init__(argument, **kwargs)
+        super().__init__(argument, secondary, **kwargs)
         self.spec_kwargs = kwargs
 
     def copy(self) -> RelationshipProperty:
-        return RelationshipProperty(self.argument, **self.spec_kwargs)
+        return RelationshipProperty(self.argument, self._secondary, **self.spec_kwargs)
 
 
-def relationship(argument: Any = None, **kwargs: Any) -> Any:
-    """A link to another mapped class (see the module docs of ``ferryman.orm``)."""
-    return _RelationshipSpec(argument, **kwargs)
+def relationship(argument: Any = None, secondary: Any = None, **kwargs: Any) -> Any:
+    """A link to another mapped class: many-to-one or one-to-many from the foreign
+    keys between the two tables, many-to-many through the association table given as
+    ``secondary`` (a ``Table``, its name, or a callable returning it). For a table
+    linked to itself, ``remote_side=[Class.id]`` marks the many-to-one side."""
+    return _RelationshipSpec(argument, secondary, **kwargs)
 
 
 def backref(name: str, **kwargs: Any) -> tuple[str, dict[str, Any]]:

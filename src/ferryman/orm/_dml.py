@@ -26,7 +26,13 @@ from ..sql import and_, bindparam, or_, select, update
 from ._plan import Execute, Plan
 from ._state import instance_state
 
-__all__ = ["dml_by_primary_key", "dml_insert", "dml_synchronized", "objects_result"]
+__all__ = [
+    "dml_by_primary_key",
+    "dml_insert",
+    "dml_synchronized",
+    "objects_from_rows",
+    "objects_result",
+]
 
 
 def objects_result(core: Any, mapper: Any, rows: Any) -> Result:
@@ -37,6 +43,53 @@ def objects_result(core: Any, mapper: Any, rows: Any) -> Result:
         values = {k: v for k, v in zip(keys, row, strict=True) if k is not None}
         objects.append((core.adopt_values(mapper, values),))
     return Result((mapper.class_.__name__,), objects, rowcount=len(objects))
+
+
+def objects_from_rows(
+    core: Any, entities: tuple[Any, ...], keys: list[str], rows: Any, populate: bool
+) -> Result:
+    """``select(User).from_statement(text(...))``: each entity built from the columns
+    of the rows that carry its column names (a mapped class: its object, the
+    session's own when it has one; an attribute: its value)."""
+    position = {key: i for i, key in enumerate(keys)}
+    makers: list[tuple[Any, Any]] = []
+    for entity in entities:
+        mapper = getattr(entity, "__mapper__", None)
+        if mapper is not None:
+            found = [
+                (p.key, position[p.column.name])
+                for p in mapper.column_attrs
+                if p.column.name in position
+            ]
+            missing = [c.name for c in mapper.primary_key if c.name not in position]
+            if missing:
+                raise exc.InvalidRequestError(
+                    f"from_statement(): the rows have no column {missing[0]!r}, the primary "
+                    f"key of {mapper.class_.__name__}; select it (the columns are matched "
+                    f"by name: the rows have {keys})"
+                )
+            makers.append((mapper, found))
+        else:
+            name = getattr(getattr(entity, "column", None), "name", None) or getattr(
+                entity, "key", None
+            )
+            if name not in position:
+                raise exc.InvalidRequestError(
+                    f"from_statement(): the rows have no column {name!r} for {entity!r}"
+                )
+            makers.append((None, position[name]))
+    out = []
+    for row in rows:
+        items = []
+        for mapper, found in makers:
+            if mapper is None:
+                items.append(row[found])
+            else:
+                values = {key: row[i] for key, i in found}
+                items.append(core.adopt_values(mapper, values, refresh=populate))
+        out.append(tuple(items))
+    names = tuple(str(getattr(e, "__name__", None) or getattr(e, "key", "?")) for e in entities)
+    return Result(names, out)
 
 
 def dml_insert(core: Any, mapper: Any, statement: Any, params: Any) -> Plan:

@@ -35,6 +35,7 @@ from ..sql import select
 from ._attributes import new_collection
 from ._options import relationship_criterion
 from ._plan import Plan
+from ._secondary import secondary_plan
 from ._state import DELETED, NO_VALUE, PERSISTENT, InstanceState, instance_state
 from ._write import Undo, changed_keys, delete_rows, insert_rows, unnest_casts, update_rows
 
@@ -184,8 +185,8 @@ def _flush(core: Any, undo: Undo, events: Any) -> Plan:
         mapper.registry.configure()
     core.cascade_pending()
     to_delete: dict[int, InstanceState] = dict(core.deleted)
+    _orphans(core, to_delete)  # first: an orphan's own delete cascade goes on below it
     yield from _cascade_deletes(core, to_delete, undo)
-    _orphans(core, to_delete)
     new = [s for s in core.new.values() if id(s) not in to_delete]
     mappers = {s.mapper for s in new} | {s.mapper for s in core.dirty_states}
     mappers |= {s.mapper for s in to_delete.values()}
@@ -194,13 +195,18 @@ def _flush(core: Any, undo: Undo, events: Any) -> Plan:
     updated: list[InstanceState] = []
     expire_after: list[tuple[InstanceState, list[str]]] = []
     for mapper in order:
+        if mapper.tree_relationships:
+            yield from _write_tree(
+                core, mapper, new, to_delete, undo, inserted, updated, expire_after, events
+            )
+            continue
         # the relationships whose foreign keys the flush copies (none: nothing to do)
         to_one = any(r.direction == "MANYTOONE" for r in mapper.relationships.values())
         to_many = any(r.direction == "ONETOMANY" for r in mapper.relationships.values())
         mine_new = [s for s in new if s.mapper is mapper] if len(order) > 1 else new
         if to_one:
             for state in mine_new:
-                _sync_many_to_one(state, undo)
+                _sync_many_to_one(state, undo, to_delete)
         mine_dirty = [
             s
             for s in core.dirty_states
@@ -208,7 +214,7 @@ def _flush(core: Any, undo: Undo, events: Any) -> Plan:
         ]
         if to_one:
             for state in mine_dirty:
-                _sync_many_to_one(state, undo)
+                _sync_many_to_one(state, undo, to_delete)
         if mine_new:
             if events is not None:
                 events.fire("before_insert", mapper, mine_new)
@@ -228,19 +234,160 @@ def _flush(core: Any, undo: Undo, events: Any) -> Plan:
             for state in mine_new + mine_dirty:
                 if state.holds_any(keys):
                     _sync_one_to_many(core, state, undo, to_delete)
+    if any(m.secondary_relationships for m in order):
+        flushed = [*new, *updated, *to_delete.values()]
+        yield from secondary_plan(core, flushed, {id(s) for s in new}, to_delete)
     for mapper in reversed(order):
         states = [s for s in to_delete.values() if s.mapper is mapper and s.key is not None]
-        if states:
-            if events is not None:
-                events.fire("before_delete", mapper, states)
+        if not states:
+            continue
+        if events is not None:
+            events.fire("before_delete", mapper, states)
+        if mapper.tree_relationships:
+            for level in (yield from _tree_delete_levels(core, mapper, states)):
+                yield from delete_rows(mapper, level)
+        else:
             yield from delete_rows(mapper, states)
-            if events is not None:
-                events.fire("after_delete", mapper, states)
+        if events is not None:
+            events.fire("after_delete", mapper, states)
     _finish(core, inserted, updated, to_delete, expire_after)
 
 
-def _sync_many_to_one(state: InstanceState, undo: Undo) -> None:
-    """``child.parent_id = child.parent.id`` for every loaded many-to-one."""
+# -- rows of one table that refer to each other (trees) ---------------------------------
+
+
+def _write_tree(
+    core: Any,
+    mapper: Any,
+    new: list[InstanceState],
+    to_delete: dict[int, InstanceState],
+    undo: Undo,
+    inserted: list[tuple[InstanceState, Any]],
+    updated: list[InstanceState],
+    expire_after: list[tuple[InstanceState, list[str]]],
+    events: Any,
+) -> Plan:
+    """INSERT and UPDATE the objects of a mapper whose rows refer to rows of the same
+    table: new objects go in by levels (the parents, then their children, whose
+    foreign keys take the parents' new keys, and so on), one batch per level."""
+    keys = mapper.relationship_keys
+    dirty = [s for s in core.dirty_states if s.mapper is mapper and s.status == PERSISTENT]
+    for state in dirty:  # their keys are known: their children get them before any INSERT
+        if id(state) not in to_delete and state.holds_any(keys):
+            _sync_one_to_many(core, state, undo, to_delete)
+    for level in _insert_levels(mapper, [s for s in new if s.mapper is mapper]):
+        for state in level:
+            _sync_many_to_one(state, undo, to_delete)
+        if events is not None:
+            events.fire("before_insert", mapper, level)
+        inserted.extend((yield from insert_rows(core, mapper, level, undo, expire_after)))
+        if events is not None:
+            events.fire("after_insert", mapper, level)
+        for state in level:
+            if state.holds_any(keys):
+                _sync_one_to_many(core, state, undo, to_delete)
+    mine_dirty = [
+        s
+        for s in core.dirty_states
+        if s.mapper is mapper and id(s) not in to_delete and s.status == PERSISTENT
+    ]
+    for state in mine_dirty:
+        _sync_many_to_one(state, undo, to_delete)
+    if mine_dirty:
+        if events is not None:
+            events.fire("before_update", mapper, mine_dirty)
+        updated.extend((yield from update_rows(core, mapper, mine_dirty, undo, expire_after)))
+        if events is not None:
+            events.fire("after_update", mapper, mine_dirty)
+
+
+def _insert_levels(mapper: Any, states: list[InstanceState]) -> list[list[InstanceState]]:
+    """New objects of one table in INSERT order: each level holds the objects whose
+    related new objects (through the mapper's self-referential relationships) are in
+    the levels before it."""
+    if len(states) < 2:
+        return [states] if states else []
+    index = {id(s.obj): i for i, s in enumerate(states)}
+    waits: list[set[int]] = [set() for _ in states]  # who each one waits for
+    for i, state in enumerate(states):
+        d = state.obj.__dict__
+        for rel in mapper.tree_relationships:
+            value = d.get(rel.key)
+            if value is None:
+                continue
+            if rel.direction == "MANYTOONE":
+                j = index.get(id(value))
+                if j is not None:
+                    waits[i].add(j)
+                continue
+            for child in value if rel.uselist else [value]:
+                j = index.get(id(child))
+                if j is not None:
+                    waits[j].add(i)
+    levels = []
+    left = set(range(len(states)))
+    while left:
+        ready = [i for i in sorted(left) if not (waits[i] & left)]
+        if not ready:
+            cycle = ", ".join(states[i].describe() for i in sorted(left)[:3])
+            raise exc.FlushError(
+                f"New {mapper.class_.__name__} objects refer to each other in a cycle "
+                f"({cycle}, ...) through {', '.join(r.name for r in mapper.tree_relationships)}"
+                "; no order of INSERTs can give each its parent's key first: flush them "
+                "without one of the links, then set it and flush again"
+            )
+        levels.append([states[i] for i in ready])
+        left.difference_update(ready)
+    return levels
+
+
+def _tree_delete_levels(core: Any, mapper: Any, states: list[InstanceState]) -> Plan:
+    """Objects of one table to DELETE, in levels: the rows that refer to others of the
+    set (children) before the rows they refer to. Reads the foreign keys the objects
+    had in the database (loading those that were expired)."""
+    if len(states) < 2:
+        return [states]
+    links = []  # (foreign key keys, referenced keys)
+    for rel in mapper.tree_relationships:
+        pairs = rel.pairs if rel.direction == "MANYTOONE" else [(t, p) for p, t in rel.pairs]
+        if [r for _, r in pairs] == mapper.primary_key:
+            link = [mapper.key_by_column[fk] for fk, _ in pairs]
+            if link not in links:
+                links.append(link)
+    if not links:
+        return [states]
+    for state in states:
+        missing = [k for link in links for k in link if k not in state.obj.__dict__]
+        if missing:
+            from ._loading import refresh_plan
+
+            yield from refresh_plan(core, state, missing)
+    index = {s.key: i for i, s in enumerate(states)}
+    waits: list[set[int]] = [set() for _ in states]  # a parent waits for its children
+    for i, state in enumerate(states):
+        d, committed = state.obj.__dict__, state.committed or {}
+        for link in links:
+            values = [committed[k] if k in committed else d.get(k) for k in link]
+            if any(v is None or v is NO_VALUE for v in values):
+                continue
+            j = index.get(values[0] if len(values) == 1 else tuple(values))
+            if j is not None and j != i:
+                waits[j].add(i)
+    levels = []
+    left = set(range(len(states)))
+    while left:
+        # a cycle (rows referring to each other) can't be ordered: one statement
+        ready = [i for i in sorted(left) if not (waits[i] & left)] or sorted(left)
+        levels.append([states[i] for i in ready])
+        left.difference_update(ready)
+    return levels
+
+
+def _sync_many_to_one(
+    state: InstanceState, undo: Undo, to_delete: dict[int, InstanceState]
+) -> None:
+    """``child.parent_id = child.parent.id`` for every loaded many-to-one (except to a
+    parent being deleted: the delete cascade decided that foreign key)."""
     d = state.obj.__dict__
     mapper = state.mapper
     for rel in mapper.relationships.values():
@@ -266,6 +413,8 @@ def _sync_many_to_one(state: InstanceState, undo: Undo) -> None:
                 f"{state.describe()}.{rel.key} refers to {target!r}, which is not in the "
                 "session: add it (session.add()) or keep the default save-update cascade"
             )
+        if id(tstate) in to_delete:
+            continue
         for parent_col, target_col in rel.pairs:
             value = td.get(rel.mapper.key_by_column[target_col])
             _set_fk(state, mapper.key_by_column[parent_col], value, undo)
@@ -334,14 +483,17 @@ def _mark_fk_change(
 
 
 def _cascade_deletes(core: Any, to_delete: dict[int, InstanceState], undo: Undo) -> Plan:
-    """Objects deleted through ``cascade="delete"``; children of deleted parents that
-    are not deleted get their foreign key set to NULL (loading them if needed)."""
+    """Objects deleted through ``cascade="delete"`` (one-to-many and many-to-many);
+    children of deleted parents that are not deleted get their foreign key set to NULL
+    (loading them if needed). A many-to-many's secondary rows are ``_secondary``'s."""
     queue = list(to_delete.values())
     while queue:
         state = queue.pop()
         d = state.obj.__dict__
         for rel in state.mapper.relationships.values():
-            if rel.direction != "ONETOMANY" or rel.viewonly:
+            if rel.direction == "MANYTOONE" or rel.viewonly:
+                continue
+            if rel.secondary is not None and "delete" not in rel.cascade:
                 continue
             if "delete" not in rel.cascade and rel.passive_deletes:
                 continue

@@ -25,6 +25,7 @@ from .. import exc
 from ..dialects.postgresql._types import ARRAY
 from ..engine._result import Result
 from ..sql import BindParameter, and_, bindparam, cast, func, or_, select
+from ..sql._selectable import Join
 from ..sql._types import BigInteger, Integer, SmallInteger, String, Uuid
 from ._attributes import new_collection
 from ._events import fire_load
@@ -369,6 +370,8 @@ def _selectin_loads(core: Any, load: EntityLoad, objects: dict[int, Any], popula
             continue
         if rel.direction == "MANYTOONE":
             yield from _selectin_many_to_one(core, rel, parents, sub_options, populate)
+        elif rel.secondary is not None:
+            yield from _selectin_many_to_many(core, rel, parents, sub_options, populate)
         else:
             yield from _selectin_one_to_many(core, rel, parents, sub_options, populate)
 
@@ -445,6 +448,63 @@ def _selectin_one_to_many(
                 cd[reverse_key] = parent  # the child's side, known from the row
 
 
+def _selectin_many_to_many(
+    core: Any, rel: Any, parents: list[Any], sub_options: tuple[Any, ...], populate: bool
+) -> Plan:
+    """One SELECT of the targets joined to the secondary table, with the secondary's
+    parent columns beside each target to tell whose it is: ``SELECT tags.*,
+    post_tags.post_id FROM tags JOIN post_tags ON ... WHERE post_tags.post_id IN
+    (...)``; a target linked to several of the parents comes once per parent."""
+    by_value = _group_parents(rel, parents, [p for p, _ in rel.parent_pairs])
+    if not by_value:
+        return
+    columns = [s for _, s in rel.parent_pairs]
+    target = rel.mapper.local_table
+    _, on_target = rel.secondary_conditions(None, None, None)
+    base = select(rel.mapper.class_, *columns).select_from(Join(target, rel.secondary, on_target))
+    if sub_options:
+        base = base.options(*sub_options)
+    if rel.order_by:
+        base = base.order_by(*rel.order_by)
+    values = list(by_value)
+    key, uselist, single = rel.key, rel.uselist, len(columns) == 1
+    size = _chunk_size(core, columns)
+    for i in range(0, len(values), size):
+        stmt = base.where(_in_criteria(columns, values[i : i + size], core))
+        result = yield from query_plan(core, stmt, None, {"populate_existing": populate})
+        rows = result._core.rows
+        if result._core.require_unique:  # a joined collection repeats each row
+            rows = list({(id(row[0]), *row[1:]): row for row in rows}.values())
+        for row in rows:
+            child = row[0]
+            for parent in by_value.get(row[1] if single else tuple(row[1:]), ()):
+                if uselist:
+                    list.append(parent.__dict__[key], child)
+                else:
+                    parent.__dict__[key] = child
+
+
+def _group_parents(rel: Any, parents: list[Any], columns: list[Any]) -> dict[Any, list[Any]]:
+    """Give each parent an empty collection (or None) for ``rel`` and group the parents
+    by the values of their ``columns`` (those with a NULL among them have nothing)."""
+    keys = [rel.parent.key_by_column[c] for c in columns]
+    single = len(keys) == 1
+    by_value: dict[Any, list[Any]] = {}
+    for parent in parents:
+        d = parent.__dict__
+        d[rel.key] = new_collection(parent, rel, ()) if rel.uselist else None
+        _forget_expired(d["_fm_state"], rel.key)
+        value = d.get(keys[0]) if single else tuple(d.get(k) for k in keys)
+        if value is None or (not single and None in value):
+            continue
+        found = by_value.get(value)
+        if found is None:
+            by_value[value] = [parent]
+        else:
+            found.append(parent)
+    return by_value
+
+
 def _load_by_keys(
     core: Any,
     mapper: Any,
@@ -465,7 +525,10 @@ def _load_by_keys(
         if order_by:
             stmt = stmt.order_by(*order_by)
         result = yield from query_plan(core, stmt, None, {"populate_existing": populate})
-        rows.extend(result._core.rows)
+        found = result._core.rows
+        if result._core.require_unique:  # a joined collection repeats each object
+            found = list({id(row[0]): row for row in found}.values())
+        rows.extend(found)
     return rows
 
 
@@ -521,7 +584,7 @@ def _relationship_plan(core: Any, state: InstanceState, rel: Any) -> Plan:
                 d[rel.key] = target
                 _forget_expired(state, rel.key)
                 return
-    if any(rel.parent.key_by_column[p] not in d for p, _ in rel.pairs):
+    if any(rel.parent.key_by_column[c] not in d for c in rel.local_columns):
         # the key columns were expired too: load the object's expired columns first
         keys = [p.key for p in rel.parent.column_attrs if p.key not in d]
         yield from refresh_plan(core, state, keys)

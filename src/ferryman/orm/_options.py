@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from .. import exc
-from ..sql import and_
 from ..sql._derived import Alias
 from ._attributes import ColumnAttribute, QueryableAttribute, RelationshipAttribute
 
@@ -62,8 +61,8 @@ class Load:
     def joinedload(self, attr: Any, innerjoin: bool = False) -> Load:
         return self._then(attr, "joined", (("innerjoin", innerjoin),))
 
-    def selectinload(self, attr: Any) -> Load:
-        return self._then(attr, "selectin")
+    def selectinload(self, attr: Any, recursion_depth: int | None = None) -> Load:
+        return self._then(attr, "selectin", _recursion(recursion_depth))
 
     def lazyload(self, attr: Any) -> Load:
         return self._then(attr, "select")
@@ -110,10 +109,23 @@ def joinedload(attr: Any, innerjoin: bool = False) -> Load:
     return _start(attr, "joined", (("innerjoin", innerjoin),))
 
 
-def selectinload(attr: Any) -> Load:
+def selectinload(attr: Any, recursion_depth: int | None = None) -> Load:
     """Load the relationship with a second SELECT ... WHERE key IN (...) for all the
-    objects the query returned."""
-    return _start(attr, "selectin")
+    objects the query returned. For a self-referential relationship (a tree),
+    ``recursion_depth=N`` goes on loading the loaded objects' own, N levels deep in N
+    SELECTs (``-1``: until a level comes back empty)."""
+    return _start(attr, "selectin", _recursion(recursion_depth))
+
+
+def _recursion(depth: int | None) -> tuple[Any, ...]:
+    if depth is None:
+        return ()
+    if not isinstance(depth, int) or isinstance(depth, bool) or (depth < 1 and depth != -1):
+        raise exc.ArgumentError(
+            f"selectinload(recursion_depth={depth!r}): give the number of levels to load, "
+            "1 or more, or -1 for every level"
+        )
+    return (("recursion_depth", depth),)
 
 
 def lazyload(attr: Any) -> Load:
@@ -190,18 +202,10 @@ def with_parent(instance: Any, prop: Any) -> Any:
 
 
 def relationship_criterion(rel: Any, parent_dict: dict[str, Any]) -> Any:
-    """``target.col = :value AND ...`` for the rows related to a parent's values."""
-    keys = rel.parent.key_by_column
-    conditions = []
-    for parent_col, target_col in rel.pairs:
-        key = keys[parent_col]
-        if key not in parent_dict:
-            raise exc.InvalidRequestError(
-                f"{rel.parent.class_.__name__}.{key} is not loaded, so the rows of "
-                f"{rel.parent.class_.__name__}.{rel.key} can't be found; refresh the object first"
-            )
-        conditions.append(target_col == parent_dict[key])
-    return conditions[0] if len(conditions) == 1 else and_(*conditions)
+    """``target.col = :value AND ...`` for the rows related to a parent's values
+    (through the secondary table for a many-to-many)."""
+    rel.parent.registry.configure()
+    return rel.criterion(parent_dict)
 
 
 def is_option(value: Any) -> bool:

@@ -191,7 +191,7 @@ def _eager(
     for load in loads:
         load.joined, load.selectin, load.lazy, load.static = [], [], {}, None
         load.plain = None
-        _plan_relationships(load, options, 0, columns, joins, alias_count, context, {load.mapper})
+        _plan_relationships(load, options, 0, columns, joins, alias_count, context, (load.mapper,))
     return columns, joins
 
 
@@ -263,10 +263,12 @@ def _plan_relationships(
     joins: list[Any],
     alias_count: list[int],
     context: QueryContext,
-    seen: set[Any],
+    path: tuple[Any, ...],
 ) -> None:
     """Decide each relationship's strategy for ``load``: explicit options first, then
-    the relationship's own ``lazy=``."""
+    the relationship's own ``lazy=``. ``path``: the mappers loaded on the way here, in
+    this statement (a default eager load back to one of them is left lazy, unless the
+    relationship's ``join_depth`` allows that many levels)."""
     mapper = load.mapper
     mapper.registry.configure()
     chosen: dict[str, tuple[str, dict[str, Any], list[Any]]] = {}
@@ -288,29 +290,32 @@ def _plan_relationships(
             strategy, args, rest = chosen[key]
         else:
             strategy, args, rest = (star or rel.lazy), {}, []
-            if star is None and rel.lazy in ("joined", "selectin") and rel.mapper in seen:
-                continue  # a default eager load that would loop back: leave it lazy
+            if star is None and rel.lazy in ("joined", "selectin") and rel.mapper in path:
+                # a default eager load that would loop back: leave it lazy, or load
+                # join_depth levels (a selectin load goes on in its own queries)
+                if rel.join_depth is None or path.count(rel.mapper) > rel.join_depth:
+                    continue
+                if strategy == "selectin" and rel.self_referential:
+                    args = {"recursion_depth": rel.join_depth}
         if strategy == "joined":
-            alias_count[0] += 1
-            alias = Alias(
-                rel.mapper.local_table, f"{rel.mapper.local_table.name}_{alias_count[0]}"
-            )
-            onclause = rel.join_condition(load.from_, alias)
             outer = not (args.get("innerjoin") or (rel.innerjoin and not rel.uselist))
-            joins.append((load.from_, alias, onclause, outer))
+            alias = _eager_join(rel, load.from_, joins, alias_count, outer)
             child = EntityLoad(rel.mapper, alias, len(columns))
             if rel.uselist:
                 context.eager_order.extend(
                     _adapt_order(o, rel.mapper.local_table, alias) for o in rel.order_by
                 )
-            _add_joined(load, rel, child, rest, depth, columns, joins, alias_count, context, seen)
+            _add_joined(load, rel, child, rest, depth, columns, joins, alias_count, context, path)
         elif strategy == "contains_eager":
             alias = args.get("alias")
             source = alias.__clause_element__() if hasattr(alias, "__clause_element__") else alias
             child = EntityLoad(rel.mapper, source or rel.mapper.local_table, len(columns))
-            _add_joined(load, rel, child, rest, depth, columns, joins, alias_count, context, seen)
+            _add_joined(load, rel, child, rest, depth, columns, joins, alias_count, context, path)
         elif strategy == "selectin":
-            load.selectin.append((rel, tuple(_shift(rest, depth + 1))))
+            sub = _shift(rest, depth + 1)
+            if args.get("recursion_depth") is not None:
+                sub += _recursion(rel, args["recursion_depth"], rest, depth)
+            load.selectin.append((rel, tuple(sub)))
         elif strategy in ("raise", "raise_on_sql", "noload"):
             load.lazy[key] = strategy
         elif key in chosen and strategy == "select":
@@ -327,7 +332,7 @@ def _add_joined(
     joins: list[Any],
     alias_count: list[int],
     context: QueryContext,
-    seen: set[Any],
+    path: tuple[Any, ...],
 ) -> None:
     """Fill ``rel`` from columns of this same SELECT (joinedload, contains_eager)."""
     columns.extend(child.from_.c[p.column.name] for p in rel.mapper.column_attrs)
@@ -342,8 +347,49 @@ def _add_joined(
         joins,
         alias_count,
         context,
-        seen | {rel.mapper},
+        (*path, rel.mapper),
     )
+
+
+def _eager_join(
+    rel: Any, parent_from: Any, joins: list[Any], count: list[int], outer: bool
+) -> Any:
+    """Add the joins that bring ``rel``'s rows into the statement (two through a
+    many-to-many's secondary table, itself aliased); return the target's alias."""
+    table = rel.mapper.local_table
+    count[0] += 1
+    alias = Alias(table, f"{table.name}_{count[0]}")
+    if rel.secondary is None:
+        joins.append((parent_from, alias, rel.join_condition(parent_from, alias), outer))
+        return alias
+    count[0] += 1
+    secondary = Alias(rel.secondary, f"{rel.secondary.name}_{count[0]}")
+    on_parent, on_target = rel.secondary_conditions(parent_from, secondary, alias)
+    joins.append((parent_from, secondary, on_parent, outer))
+    joins.append((secondary, alias, on_target, outer))
+    return alias
+
+
+def _recursion(rel: Any, depth: int, rest: list[Any], at: int) -> list[Any]:
+    """``selectinload(Node.children, recursion_depth=N)``: the options for the next
+    level's query, which loads the children's children (N - 1 more levels; -1: until
+    a level comes back empty), each level with the rest of the option's chain."""
+    from ._options import Load
+
+    if not rel.self_referential:
+        raise exc.InvalidRequestError(
+            f"recursion_depth option on relationship {rel.name} not valid: it is for "
+            f"self-referential relationships (a table linked to itself); use chained "
+            f"loader options for {rel.name}"
+        )
+    if depth == 1:
+        # the last level: the loaded objects' own collections stay unloaded, even
+        # where the relationship's lazy="selectin" would load them
+        return [Load(((rel.class_attribute, "select", ()),))]
+    next_depth = depth - 1 if depth > 0 else -1
+    link = (rel.class_attribute, "selectin", (("recursion_depth", next_depth),))
+    tails = [o.chain[at + 1 :] for o in rest if len(o.chain) > at + 1]
+    return [Load((link, *tail)) for tail in tails] or [Load((link,))]
 
 
 def _shift(options: list[Any], depth: int) -> list[Any]:

@@ -36,7 +36,14 @@ from typing import Any, Generic, TypeVar, cast, overload
 from .. import exc
 from ..engine._result import Result
 from ..engine._result import Result
-from ._dml import dml_by_primary_key, dml_insert, dml_synchronized, objects_result
+from ..sql._selectable import FromStatement
+from ._dml import (
+    dml_by_primary_key,
+    dml_insert,
+    dml_synchronized,
+    objects_from_rows,
+    objects_result,
+)
 from ._events import (
     SESSION_DISPATCH,
     FlushContext,
@@ -320,6 +327,8 @@ class Session:
             core = self._core
             if self.autoflush and (core.new or core.deleted or core.dirty_states):
                 self._autoflush()
+            if type(statement) is FromStatement:
+                return self._from_statement(statement, params, execution_options or {})
             if getattr(statement, "_entities", None) is not None:
                 options = execution_options or {}
                 if (options or statement._execution_options) and (
@@ -345,6 +354,17 @@ class Session:
             self._depth -= 1
             if self._depth == 0:
                 self._owner = None
+
+    def _from_statement(self, statement: Any, params: Any, options: dict[str, Any]) -> Result:
+        """``select(User).from_statement(text(...))``: objects from the rows of the given
+        statement, by column name (see ``objects_from_rows``)."""
+        conn = self._connection()
+        result = conn.execute(statement.element, params)
+        keys = list(result.keys())
+        populate = bool(options.get("populate_existing"))
+        return objects_from_rows(
+            self._core, statement._from_entities, keys, result.all(), populate
+        )
 
     def _orm_dml(self, statement: Any, params: Any, options: dict[str, Any]) -> Result:
         """``insert`` / ``update`` / ``delete`` of a mapped class: ``returning(User)``

@@ -328,13 +328,19 @@ class SessionCore:
         values = {p.key: sd[p.key] for p in mapper.column_attrs if p.key in sd}
         return self.adopt_values(mapper, values, ident)
 
-    def adopt_values(self, mapper: Any, values: dict[str, Any], ident: Any = None) -> Any:
-        """The session's object for a row's values: the identity map's, refreshed where
-        it has no unflushed change, or a new persistent one, clean."""
+    def adopt_values(
+        self, mapper: Any, values: dict[str, Any], ident: Any = None, refresh: bool = True
+    ) -> Any:
+        """The session's object for a row's values: the identity map's (``refresh``:
+        given the values where it has no unflushed change; else only those it lacks),
+        or a new persistent one, clean."""
         if ident is None:
             ident = mapper.identity_of(values)
         existing = self.identity_get(mapper, ident)
         if existing is not None:
+            if not refresh:
+                d = existing.__dict__
+                values = {k: v for k, v in values.items() if k not in d}
             self.set_clean(instance_state(existing), values, keep_changes=True)
             return existing
         target = mapper.class_.__new__(mapper.class_)

@@ -22,19 +22,22 @@ class SelectCompiler(BaseCompiler):
         selected = select.selected_columns
         if self._result_types is None:
             self._result_types = [getattr(c, "type", None) for c in selected]
-        froms = self._correlated(select.get_final_froms())
+        froms = self._correlated(select.get_final_froms(), select._correlate_except)
         self._from_stack.append({id(t) for f in froms for t in _froms_of(f)})
         try:
             return self._select_body(select, selected, froms)
         finally:
             self._from_stack.pop()
 
-    def _correlated(self, froms: list[Any]) -> list[Any]:
+    def _correlated(self, froms: list[Any], own: tuple[Any, ...] | None = None) -> list[Any]:
         """A nested select leaves out the FROM items of the selects around it (so that
-        ``WHERE posts.user_id = users.id`` refers to the outer ``users`` row)."""
+        ``WHERE posts.user_id = users.id`` refers to the outer ``users`` row), except
+        those it names with ``correlate_except()``."""
         if not self._from_stack:
             return froms
         outer = set().union(*self._from_stack)
+        if own:
+            outer = outer - {id(f) for f in own}
         kept = [f for f in froms if id(f) not in outer]
         return kept if kept else froms
 

@@ -357,6 +357,25 @@ class _DeferredType(TypeEngine):
         target = self._resolve()
         return "INTEGER" if isinstance(target, Integer) else target.ddl(dialect)
 
+    def _key(self) -> tuple[Any, ...]:
+        return (_DeferredType, id(self._column))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _DeferredType) and other._column is self._column
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash((_DeferredType, id(self._column)))
+
+    def __repr__(self) -> str:
+        try:
+            return repr(self._resolve())  # the referenced column's type
+        except Exception:  # the foreign key's table is not known yet
+            fk = self._column.foreign_keys[0] if self._column.foreign_keys else None
+            return f"<the type of {getattr(fk, 'target_fullname', fk)!r}>"
+
 
 class Sequence:
     """``Column("id", Integer, Sequence("users_id_seq"), primary_key=True)``: a

@@ -147,6 +147,7 @@ class Select(ClauseElement):
     _offset: Any = None
     _distinct = False
     _for_update: dict[str, Any] | None = None
+    _correlate_except: tuple[Any, ...] | None = None
     _head: Any = None  # see _HEADS
 
     def __init__(self, *entities: Any) -> None:
@@ -194,6 +195,16 @@ class Select(ClauseElement):
         new.__dict__.pop("_memo", None)  # the copy has its own structure and binds
         new.__dict__.pop("_orm_compiled", None)
         return new
+
+    def from_statement(self, statement: Any) -> FromStatement:
+        """This select's entities loaded from another statement's rows, matched by
+        column name: ``select(User).from_statement(text("SELECT * FROM users ..."))``
+        (run by a session)."""
+        if self._entities is None:
+            raise exc.ArgumentError(
+                "from_statement() loads mapped classes: select(User).from_statement(...)"
+            )
+        return FromStatement(self._entities, statement)
 
     def with_only_columns(self, *entities: Any) -> Select:
         """The same FROM items, conditions and ordering, other columns (or entities)
@@ -293,6 +304,13 @@ class Select(ClauseElement):
     ) -> Select:
         return self._copy(_for_update={"nowait": nowait, "skip_locked": skip_locked, "read": read})
 
+    def correlate_except(self, *froms: Any) -> Select:
+        """Inside another statement, take these FROM items as this select's own even
+        when the enclosing statement has them too (every other FROM item the two share
+        refers to the enclosing statement's row, as without this call)."""
+        items = tuple(_from_item(f) for f in froms)
+        return self._copy(_correlate_except=(self._correlate_except or ()) + items)
+
     def select_from(self, *froms: Any) -> Select:
         froms = tuple(_from_item(f) for f in froms)
         return self._copy(_froms=self._froms + froms)
@@ -306,10 +324,7 @@ class Select(ClauseElement):
         isouter: bool = False,
         full: bool = False,
     ) -> Select:
-        if hasattr(right, "_join_parts"):
-            right, onclause = right._join_parts(None)
-        elif onclause is not None and hasattr(onclause, "_join_parts"):
-            right, onclause = onclause._join_parts(right)
+        via, right, onclause = _relationship_steps(right, onclause)
         left, right = _from_item(left), _from_item(right)
         froms = list(self._froms)
         for i, item in enumerate(froms):
@@ -317,10 +332,12 @@ class Select(ClauseElement):
             if isinstance(item, Join) and any(t is left for t in item._tables()):
                 if onclause is None:
                     onclause = _infer_onclause(left, right)
-                froms[i] = Join(item, right, onclause, isouter=isouter, full=full)
+                joined = _join_via(item, via, isouter, full)
+                froms[i] = Join(joined, right, onclause, isouter=isouter, full=full)
                 return self._copy(_froms=tuple(froms))
+        joined = _join_via(left, via, isouter, full)
         return self._copy(
-            _froms=(*self._froms, Join(left, right, onclause, isouter=isouter, full=full))
+            _froms=(*self._froms, Join(joined, right, onclause, isouter=isouter, full=full))
         )
 
     def join(
@@ -330,17 +347,15 @@ class Select(ClauseElement):
         ``right`` may be a relationship (``select(User).join(User.addresses)``) and the ON
         clause one too (``.join(Address, User.addresses)``)."""
         joined_entity = None
-        if hasattr(right, "_join_parts"):  # a relationship attribute
-            right, onclause = right._join_parts(None)
-        elif onclause is not None and hasattr(onclause, "_join_parts"):
-            right, onclause = onclause._join_parts(right)
+        via, right, onclause = _relationship_steps(right, onclause)
         if hasattr(right, "_orm_entity_key"):
             joined_entity = right
         if not isinstance(right, FromClause) and hasattr(right, "__clause_element__"):
             right = right.__clause_element__()
         if onclause is not None and hasattr(onclause, "__clause_element__"):
             onclause = onclause.__clause_element__()
-        froms = [f for f in self.get_final_froms() if f is not right]
+        skip = [right, *[_from_item(item) for item, _ in via]]
+        froms = [f for f in self.get_final_froms() if all(f is not s for s in skip)]
         if not froms:
             raise exc.InvalidRequestError("join() needs something to join from")
         position = len(froms) - 1
@@ -349,7 +364,8 @@ class Select(ClauseElement):
                 if _links(candidate, right):
                     position = i
                     break
-        joined = Join(froms[position], right, onclause, isouter=isouter, full=full)
+        joined = _join_via(froms[position], via, isouter, full)
+        joined = Join(joined, right, onclause, isouter=isouter, full=full)
         froms[position] = joined
         if joined_entity is None:
             return self._copy(_froms=tuple(froms))
@@ -453,6 +469,9 @@ class Select(ClauseElement):
             tuple([o._option_key(binds) for o in self._options])
             if entities is not None and self._options
             else None,
+            tuple([f._key(binds) for f in self._correlate_except])
+            if self._correlate_except is not None
+            else None,
         )
 
 
@@ -468,6 +487,26 @@ _HEADS_SIZE = 1024
 def forget_select_head(entity: type) -> None:
     """Drop what select(entity) reuses (the ORM calls this when it maps a class)."""
     _HEADS.pop(entity, None)
+
+
+def _relationship_steps(right: Any, onclause: Any) -> tuple[list[Any], Any, Any]:
+    """A join on an ORM relationship (``join(User.addresses)``, ``join(Address,
+    User.addresses)``): the FROM items to join on the way (a many-to-many's secondary
+    table), and the right side and ON clause of the last join."""
+    if hasattr(right, "_join_steps"):
+        steps = right._join_steps(None)
+    elif onclause is not None and hasattr(onclause, "_join_steps"):
+        steps = onclause._join_steps(right)
+    else:
+        return [], right, onclause
+    *via, (right, onclause) = steps
+    return via, right, onclause
+
+
+def _join_via(left: Any, via: list[Any], isouter: bool, full: bool) -> Any:
+    for item, onclause in via:
+        left = Join(left, _from_item(item), onclause, isouter=isouter, full=full)
+    return left
 
 
 def _count_bind(value: Any, what: str) -> Any:
@@ -546,6 +585,19 @@ def _referenced_tables(element: Any) -> list[Any]:
                 elif child is not None:
                     stack.append(child)
     return found
+
+
+class FromStatement:
+    """``select(User).from_statement(text(...))``: the entities to build from the rows
+    of ``statement`` (a ``text()`` or any statement), by column name."""
+
+    def __init__(self, entities: tuple[Any, ...], statement: Any) -> None:
+        self._from_entities = entities
+        self.element = statement
+        self._execution_options: dict[str, Any] = {}
+
+    def __str__(self) -> str:
+        return str(self.element)
 
 
 def select(*entities: Any) -> Select:

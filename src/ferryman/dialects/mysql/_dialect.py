@@ -370,41 +370,38 @@ class MySQLCompiler(SQLCompiler):
             return f"VALUES({self.quote(column.name)})"  # ON DUPLICATE KEY UPDATE's row
         return super().visit_derived_column(column, **kw)
 
-    def visit_update(self, update: Any, **kw: Any) -> str:
-        extra = self._extra_froms(update)
-        if not extra:
-            return super().visit_update(update, **kw)
-        # UPDATE t, other SET t.col = ... WHERE ...: columns named with their table
+    def _multi_table(self, stmt: Any, head: Any) -> str:
+        """An UPDATE / DELETE naming other tables, MySQL's way: ``head(target, tables)``
+        writes what comes before the WHERE."""
         from ...sql._elements import and_
 
-        self._from_stack.append({id(update.table), *(id(t) for t in extra)})
+        extra = self._extra_froms(stmt)
+        self._from_stack.append({id(stmt.table), *(id(t) for t in extra)})
         try:
-            pairs = self._dml_pairs(update)
-            target = self.table_name(update.table)
-            sets = ", ".join(f"{target}.{self.quote(c.name)} = {v}" for c, v in pairs)
-            tables = ", ".join([target, *(self.process(t) for t in extra)])
-            text = f"UPDATE {tables} SET {sets}"
-            if update._where:
-                text += " WHERE " + self.process(and_(*update._where))
+            target = self.table_name(stmt.table)
+            text: str = head(target, ", ".join([target, *(self.process(t) for t in extra)]))
+            if stmt._where:
+                text += " WHERE " + self.process(and_(*stmt._where))
         finally:
             self._from_stack.pop()
-        return text + self._returning(update)
+        return text
+
+    def visit_update(self, update: Any, **kw: Any) -> str:
+        if not self._extra_froms(update):
+            return super().visit_update(update, **kw)
+
+        def head(target: str, tables: str) -> str:
+            # UPDATE t, other SET t.col = ...: columns named with their table
+            pairs = self._dml_pairs(update)
+            sets = ", ".join(f"{target}.{self.quote(c.name)} = {v}" for c, v in pairs)
+            return f"UPDATE {tables} SET {sets}"
+
+        return self._multi_table(update, head) + self._returning(update)
 
     def visit_delete(self, delete: Any, **kw: Any) -> str:
-        extra = self._extra_froms(delete)
-        if not extra:
+        if not self._extra_froms(delete):
             return super().visit_delete(delete, **kw)
-        from ...sql._elements import and_
-
-        self._from_stack.append({id(delete.table), *(id(t) for t in extra)})
-        try:
-            target = self.table_name(delete.table)
-            tables = ", ".join([target, *(self.process(t) for t in extra)])
-            text = f"DELETE {target} FROM {tables}"
-            if delete._where:
-                text += " WHERE " + self.process(and_(*delete._where))
-        finally:
-            self._from_stack.pop()
+        text = self._multi_table(delete, lambda target, tables: f"DELETE {target} FROM {tables}")
         if delete._returning:
             raise exc.CompileError(
                 "MariaDB has no RETURNING on a DELETE that names other tables; select the "
