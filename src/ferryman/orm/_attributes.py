@@ -339,9 +339,13 @@ def unloaded_message(state: InstanceState, key: str) -> str:
             f"await session.refresh({var}, [{key!r}])"
         )
     why = (
-        "it was expired (by commit(), rollback() or expire())" if expired else "it was not loaded"
+        "it was expired (by commit(), rollback() or expire())"
+        if expired
+        else "the query left it out (a deferred column, or load_only())"
     )
     fixes = [f"await session.refresh({var}, [{key!r}])", f"await {var}.awaitable_attrs.{key}"]
+    if not expired:
+        fixes.insert(0, f"load it with the query: .options(undefer({cls}.{key}))")
     if expired:
         fixes.append("keep values after commit: async_sessionmaker(..., expire_on_commit=False)")
     column = getattr(prop, "column", None)

@@ -53,6 +53,7 @@ __all__ = [
     "backref",
     "declarative_base",
     "declared_attr",
+    "deferred",
     "mapped_column",
     "registry",
     "relationship",
@@ -100,12 +101,18 @@ class MappedColumn:
             kwargs["nullable"] = nullable
         for option in ("init", "repr", "default_factory", "compare", "kw_only", "sort_order"):
             kwargs.pop(option, None)
-        deferred = kwargs.pop("deferred", False)
-        if deferred:
-            raise exc.ArgumentError(f"{owner}.{key}: deferred columns are not supported yet")
+        for option in ("deferred", "deferred_group", "deferred_raiseload"):
+            kwargs.pop(option, None)
         column = Column(name, *args, **kwargs)
         self.columns_made.append(column)
         return column
+
+    @property
+    def deferred_group(self) -> Any:
+        """``_NOT_DEFERRED``, or the group of a ``deferred=True`` column (None: none)."""
+        if self.kwargs.get("deferred") or self.kwargs.get("deferred_group"):
+            return self.kwargs.get("deferred_group")
+        return _NOT_DEFERRED
 
 
 def validates(
@@ -126,6 +133,28 @@ def validates(
         return function
 
     return decorate
+
+
+_NOT_DEFERRED = object()
+
+
+class _Deferred:
+    """``deferred(Column(...), group=...)``: a classic column left out of queries until
+    it is read."""
+
+    def __init__(self, column: Column, group: str | None) -> None:
+        self.column = column
+        self.group = group
+
+
+def deferred(column: Column, *, group: str | None = None) -> Any:
+    """A ``Column`` that queries leave out until it is read (``undefer()`` loads it
+    with a query; ``group`` loads columns of one group together)."""
+    if not isinstance(column, Column):
+        raise exc.ArgumentError(
+            f"deferred() takes a Column (or use mapped_column(..., deferred=True)), not {column!r}"
+        )
+    return _Deferred(column, group)
 
 
 def mapped_column(*args: Any, **kwargs: Any) -> Any:
@@ -504,7 +533,7 @@ def _collect(cls: type) -> tuple[list[tuple[str, Any, Any, Any]], dict[str, Any]
                 continue
             if not (
                 is_mapped_annotation
-                or isinstance(value, (Column, MappedColumn, RelationshipProperty))
+                or isinstance(value, (Column, MappedColumn, RelationshipProperty, _Deferred))
             ):
                 continue
             if isinstance(value, Column) and klass is not cls:
@@ -554,6 +583,7 @@ def _map_class(cls: type, reg: registry) -> Mapper:
     columns: list[tuple[str, Column]] = []
     relationships: dict[str, RelationshipProperty] = {}
     as_dataclass = issubclass(cls, MappedAsDataclass)
+    deferred_keys: dict[str, str | None] = {}  # key -> group, of deferred columns
     fields: list[Field] = []
     for key, value, annotation, raw in items:
         if as_dataclass:
@@ -567,6 +597,11 @@ def _map_class(cls: type, reg: registry) -> Mapper:
                 options, default = {}, NO_DEFAULT
             kw_only = cls.__fm_dataclass__["kw_only"]  # type: ignore[attr-defined]
             fields.append(Field(key, options, default, kw_only))
+        if isinstance(value, _Deferred):
+            deferred_keys[key] = value.group
+            value = value.column
+        elif isinstance(value, MappedColumn) and value.deferred_group is not _NOT_DEFERRED:
+            deferred_keys[key] = value.deferred_group
         if isinstance(value, RelationshipProperty):
             rel = value.copy() if isinstance(value, _RelationshipSpec) else value
             target, uselist = relationship_target(annotation, raw)
@@ -633,6 +668,7 @@ def _map_class(cls: type, reg: registry) -> Mapper:
         eager_defaults,
         version_key=version_key,
         version_generator=version_generator,
+        deferred_keys=deferred_keys,
     )
     cls.__mapper__ = mapper  # type: ignore[attr-defined]
     forget_select_head(cls)  # a class mapped again: select(cls) works out its parts anew

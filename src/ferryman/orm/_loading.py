@@ -230,8 +230,13 @@ def _row_loader(
                 if state.modified:
                     state.modified = False
                     core.dirty_states.discard(state)
-            elif state.expired:
-                _fill_expired(state, d, keys, row, start)
+            else:
+                if state.expired:
+                    _fill_expired(state, d, keys, row, start)
+                if mapper.partly_loaded:  # deferred / load_only(): fill what it lacks
+                    for i, key in enumerate(keys, start):
+                        if key not in d:
+                            d[key] = row[i]
         if lazy is not None:
             if state.lazy is None:
                 state.lazy = dict(lazy)
@@ -325,10 +330,17 @@ def _plain_loader(load: EntityLoad) -> Any:
             load.plain = False
             return None
 
+        mapper = load.mapper
+
         def existing(obj: Any, row: Any) -> Any:
-            state = obj.__dict__["_fm_state"]
+            d = obj.__dict__
+            state = d["_fm_state"]
             if type(state) is InstanceState and state.expired:  # (a marker never is)
-                _fill_expired(state, obj.__dict__, keys, row, 0)
+                _fill_expired(state, d, keys, row, 0)
+            if mapper.partly_loaded:  # deferred columns, load_only(): fill what it lacks
+                for i, key in enumerate(keys):
+                    if key not in d:
+                        d[key] = row[i]
             return obj
 
         make = _plain_loader_maker(tuple(keys), pk[0], True)
@@ -563,7 +575,20 @@ def load_attribute_plan(core: Any, state: InstanceState, key: str) -> Plan:
         yield from _relationship_plan(core, state, prop)
         return
     d = state.obj.__dict__
-    keys = [p.key for p in mapper.column_attrs if p.key not in d or p.key == key]
+    expired = state.expired or ()
+    group = mapper.deferred_keys.get(key)
+    keys = [
+        p.key
+        for p in mapper.column_attrs
+        if p.key == key
+        or (
+            p.key not in d
+            and (
+                p.key in expired
+                or (group is not None and mapper.deferred_keys.get(p.key) == group)
+            )
+        )
+    ]
     yield from refresh_plan(core, state, keys)
 
 

@@ -61,6 +61,7 @@ class Mapper:
         eager_defaults: Any = "auto",
         version_key: str | None = None,
         version_generator: Any = None,
+        deferred_keys: dict[str, str | None] | None = None,
     ) -> None:
         if eager_defaults not in ("auto", True, False):
             raise exc.ArgumentError(
@@ -105,6 +106,18 @@ class Mapper:
         # what makes its next value from the current one
         self.version_key = version_key
         self.version_generator = version_generator or _next_version
+        # columns queries leave out until read (key -> deferred group, or None)
+        self.deferred_keys: dict[str, str | None] = dict(deferred_keys or {})
+        pk = set(self.pk_keys)
+        if pk & set(self.deferred_keys):
+            raise exc.ArgumentError(
+                f"{class_.__name__}: a primary key column can't be deferred "
+                f"({sorted(pk & set(self.deferred_keys))})"
+            )
+        self.loaded_keys = [p.key for p in self.column_attrs if p.key not in self.deferred_keys]
+        # objects of this class may lack some columns (deferred ones, or a load_only()
+        # query ran): a query that loads them fills them in on the objects it meets
+        self.partly_loaded = bool(self.deferred_keys)
         self.dispatch: MapperDispatch = mapper_dispatch(self)  # mapper and instance events
         # an attribute of this class has had event listeners: the default constructor
         # then sets values through the attributes (firing their set events)

@@ -19,11 +19,15 @@ __all__ = [
     "Load",
     "aliased",
     "contains_eager",
+    "defer",
     "joinedload",
     "lazyload",
+    "load_only",
     "noload",
     "raiseload",
     "selectinload",
+    "undefer",
+    "undefer_group",
     "with_parent",
 ]
 
@@ -45,6 +49,11 @@ class Load:
         )
 
     def _then(self, attr: Any, strategy: str, args: tuple[Any, ...] = ()) -> Load:
+        if self.chain[-1][1] in ("defer", "undefer", "undefer_group", "load_only"):
+            raise exc.ArgumentError(
+                f"{self.chain[-1][1]}() is about columns and ends a chain: give "
+                "relationship options on their own, .options(defer(A.x), selectinload(A.bs))"
+            )
         _check_attr(attr, strategy)
         last = self.chain[-1][0]
         if (
@@ -141,6 +150,47 @@ def raiseload(attr: Any, sql_only: bool = False) -> Load:
 def noload(attr: Any) -> Load:
     """Never load: the attribute reads as empty (``None`` / ``[]``)."""
     return _start(attr, "noload")
+
+
+def _column_option(attr: Any, strategy: str) -> None:
+    if not isinstance(attr, ColumnAttribute):
+        raise exc.ArgumentError(
+            f"{strategy}() takes column attributes such as User.bio, not {attr!r}"
+        )
+
+
+def defer(attr: Any) -> Load:
+    """Leave this column out of the query: it loads when first read (in sync code; in
+    async code ``await obj.awaitable_attrs.name`` or ``session.refresh()``)."""
+    _column_option(attr, "defer")
+    return Load(((attr, "defer", ()),))
+
+
+def undefer(attr: Any) -> Load:
+    """Load a column declared ``deferred=True`` with the query after all."""
+    _column_option(attr, "undefer")
+    return Load(((attr, "undefer", ()),))
+
+
+def undefer_group(name: str) -> Load:
+    """Load the deferred columns of ``deferred_group=name`` with the query."""
+    if not isinstance(name, str) or not name:
+        raise exc.ArgumentError(f"undefer_group() takes a group name, not {name!r}")
+    return Load(((name, "undefer_group", ()),))
+
+
+def load_only(*attrs: Any) -> Load:
+    """Load only these columns (and the primary key) of their class; the others load
+    when first read, as deferred ones do."""
+    if not attrs:
+        raise exc.ArgumentError("load_only() takes the column attributes to load")
+    for attr in attrs:
+        _column_option(attr, "load_only")
+    parents = {attr.prop.parent for attr in attrs}
+    if len(parents) > 1:
+        raise exc.ArgumentError("load_only() takes columns of one class; give one per class")
+    keys = tuple(attr.key for attr in attrs)
+    return Load(((attrs[0], "load_only", (("keys", keys),)),))
 
 
 def contains_eager(attr: Any, alias: Any = None) -> Load:

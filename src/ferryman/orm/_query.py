@@ -28,6 +28,9 @@ from ..sql._selectable import Join, Select
 
 __all__ = ["EntityLoad", "QueryContext", "compile_orm_select", "entity_mapper"]
 
+# Loader options about an entity's columns (the others are about relationships).
+COLUMN_STRATEGIES = frozenset({"defer", "undefer", "undefer_group", "load_only"})
+
 _CACHE: dict[Any, QueryContext] = {}
 _CACHE_SIZE = 1000
 
@@ -52,11 +55,14 @@ class EntityLoad:
         "static",
     )
 
-    def __init__(self, mapper: Any, from_: Any, start: int) -> None:
+    def __init__(self, mapper: Any, from_: Any, start: int, keys: Any = None) -> None:
         self.mapper = mapper
         self.from_ = from_  # the table or alias the columns come from
         self.start = start
-        self.keys = [p.key for p in mapper.column_attrs]
+        # the columns the query loads: all but the deferred ones, unless options said
+        self.keys = list(keys) if keys is not None else mapper.loaded_keys
+        if len(self.keys) < len(mapper.column_attrs):
+            mapper.partly_loaded = True
         self.positions = list(range(start, start + len(self.keys)))
         self.joined: list[tuple[Any, EntityLoad]] = []  # (relationship, its load)
         self.selectin: list[tuple[Any, tuple[Any, ...]]] = []  # (relationship, sub-options)
@@ -128,9 +134,32 @@ def _options_for(options: tuple[Any, ...], depth: int, entity_mapper_: Any) -> l
     ]
 
 
+def _loaded_keys(mapper: Any, options: list[Any]) -> list[str]:
+    """The column keys an entity's query loads, after defer / undefer /
+    undefer_group / load_only options (which apply to the statement's entities)."""
+    keys = set(mapper.loaded_keys)
+    mine = [
+        o.chain[0]
+        for o in options
+        if isinstance(o.chain[0][0], str) or o.chain[0][0].prop.parent is mapper
+    ]
+    for _attr, strategy, args in mine:  # load_only first: the others adjust what it left
+        if strategy == "load_only":
+            keys = set(dict(args)["keys"]) | set(mapper.pk_keys)
+    for attr, strategy, _ in mine:
+        if strategy == "undefer_group":  # every entity having that group
+            keys.update(k for k, group in mapper.deferred_keys.items() if group == attr)
+        elif strategy == "defer" and attr.key not in mapper.pk_keys:
+            keys.discard(attr.key)
+        elif strategy == "undefer":
+            keys.add(attr.key)
+    return [p.key for p in mapper.column_attrs if p.key in keys]
+
+
 def _compile(stmt: Select, binds: list[Any]) -> QueryContext:
     entities = stmt._entities or ()
-    options = tuple(stmt._options)
+    column_options = [o for o in stmt._options if o.chain[0][1] in COLUMN_STRATEGIES]
+    options = tuple(o for o in stmt._options if o.chain[0][1] not in COLUMN_STRATEGIES)
     context = QueryContext(None, binds)
     base: list[Any] = []  # the statement's own columns, entities expanded
     loads: list[EntityLoad] = []
@@ -138,8 +167,10 @@ def _compile(stmt: Select, binds: list[Any]) -> QueryContext:
     for entity, core_column in zip(entities, stmt._columns, strict=True):
         mapper = entity_mapper(entity)
         if mapper is not None and isinstance(core_column, (Table, Alias)):
-            load = EntityLoad(mapper, core_column, len(base))
-            base.extend(core_column.c[p.column.name] for p in mapper.column_attrs)
+            keys_loaded = _loaded_keys(mapper, column_options) if column_options else None
+            load = EntityLoad(mapper, core_column, len(base), keys_loaded)
+            attrs = mapper.attrs_by_key
+            base.extend(core_column.c[attrs[k].column.name] for k in load.keys)
             loads.append(load)
             context.items.append(("entity", load))
             keys.append(getattr(entity, "__name__", mapper.class_.__name__))
@@ -335,7 +366,8 @@ def _add_joined(
     path: tuple[Any, ...],
 ) -> None:
     """Fill ``rel`` from columns of this same SELECT (joinedload, contains_eager)."""
-    columns.extend(child.from_.c[p.column.name] for p in rel.mapper.column_attrs)
+    attrs = rel.mapper.attrs_by_key
+    columns.extend(child.from_.c[attrs[k].column.name] for k in child.keys)
     load.joined.append((rel, child))
     if rel.uselist:
         context.unique_required = True
