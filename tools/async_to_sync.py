@@ -34,6 +34,7 @@ PAIRS = [
     (PKG / "engine" / "_connection_async.py", PKG / "engine" / "_connection.py"),
     (PKG / "engine" / "_engine_async.py", PKG / "engine" / "_engine.py"),
     (PKG / "engine" / "_transaction_async.py", PKG / "engine" / "_transaction.py"),
+    (PKG / "engine" / "_conn_events_async.py", PKG / "engine" / "_conn_events.py"),
     (PKG / "orm" / "_session_async.py", PKG / "orm" / "_session.py"),
     (
         PKG / "dialects" / "postgresql" / "_psycopg_async.py",
@@ -49,6 +50,7 @@ NAMES = {
     "asynccontextmanager": "contextmanager",
     "AsyncConnection": "Connection",
     "AsyncDriverConnection": "DriverConnection",
+    "AsyncEventFiring": "EventFiring",
     "AsyncEngine": "Engine",
     "AsyncGenerator": "Generator",
     "AsyncIterator": "Iterator",
@@ -81,6 +83,7 @@ NAMES = {
     "__aiter__": "__iter__",
     "__anext__": "__next__",
     "_connection_async": "_connection",
+    "_conn_events_async": "_conn_events",
     "_engine_async": "_engine",
     "_transaction_async": "_transaction",
     "_pool_async": "_pool",

@@ -175,8 +175,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # ``ferryman.orm`` / ``ferryman.asyncio`` as attributes, imported on first use
-    if name in ("orm", "asyncio", "inspection"):
+    # ``ferryman.orm`` / ``ferryman.asyncio`` / ``ferryman.event`` as attributes,
+    # imported on first use
+    if name in ("orm", "asyncio", "inspection", "event"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

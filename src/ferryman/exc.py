@@ -20,6 +20,7 @@ The tree::
     │   ├── NoSuchTableError           reflection asked about a table that isn't there
     │   └── FlushError                 the unit of work cannot write the changes
     ├── TimeoutError                   no connection came free in pool_timeout
+    ├── DisconnectionError             a checkout listener found the connection dead
     └── StatementError                 a statement could not be executed
         └── DBAPIError                 the driver / database refused it
             ├── InterfaceError         talking to the driver went wrong
@@ -51,6 +52,7 @@ __all__ = [
     "DataError",
     "DatabaseError",
     "DetachedInstanceError",
+    "DisconnectionError",
     "DriverNotInstalledError",
     "FerrymanError",
     "FlushError",
@@ -210,6 +212,14 @@ class TimeoutError(FerrymanError):
     """No connection came free in the pool within ``pool_timeout`` seconds."""
 
     code = "pool-timeout"
+
+
+class DisconnectionError(FerrymanError):
+    """Raised by a pool ``checkout`` listener that finds the connection unusable: the
+    pool discards it and hands out another (up to three tries, then this error
+    reaches the caller)."""
+
+    code = "disconnection"
 
 
 def _short(params: Any, limit: int = 300) -> str:

@@ -3,6 +3,7 @@ the async one is ``ferryman.asyncio``)."""
 
 from ._connection import Connection
 from ._create import create_engine
+from ._dispatch import ExceptionContext
 from ._engine import Engine
 from ._entry import PoolEntry
 from ._result import MappingResult, Result, ScalarResult
@@ -14,6 +15,7 @@ __all__ = [
     "URL",
     "Connection",
     "Engine",
+    "ExceptionContext",
     "MappingResult",
     "PoolEntry",
     "Result",
@@ -29,6 +31,7 @@ __all__ = [
 for _cls in (
     Connection,
     Engine,
+    ExceptionContext,
     Transaction,
     Result,
     ScalarResult,

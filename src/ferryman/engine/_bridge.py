@@ -111,9 +111,23 @@ class SyncConnectionView(Connection):
     def _release_entry(self, entry: PoolEntry, discard: bool) -> None:
         _call(self._loop, self._async_connection._release_entry(entry, discard))
 
+    def _async_twin(self, listener: Any) -> Any:
+        return self._async_connection
+
+    def _await(self, coro: Any) -> Any:
+        return _call(self._loop, coro)
+
 
 class _NoPool:
-    """The pool of ``AsyncEngine.sync_engine``: its connections live on the event loop."""
+    """The pool of ``AsyncEngine.sync_engine``: its connections live on the event loop
+    (in the async engine's pool, whose event listeners it shares)."""
+
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+
+    @property
+    def dispatch(self) -> Any:
+        return self._pool.dispatch
 
     def connect(self) -> PoolEntry:
         raise exc.InvalidRequestError(
@@ -138,9 +152,10 @@ def bridged_sync_engine(async_engine: Any) -> Engine:
     return Engine(
         async_engine.url,
         async_engine._driver_spec,
-        _NoPool(),  # type: ignore[arg-type]
+        _NoPool(async_engine.pool),  # type: ignore[arg-type]
         echo=async_engine._echo,
         isolation_level=async_engine._isolation_level,
         options=async_engine._options,
         cache=async_engine._cache,
+        dispatch=async_engine.dispatch,
     )

@@ -25,6 +25,9 @@ Theory of operation:
 * Anything else that interrupts an operation (task cancellation, a timeout,
   a ``KeyboardInterrupt``) marks the connection *dirty*: its protocol state
   is unknown, so it is discarded when released, never handed to another user.
+* Engine events (``before_execute``, ``after_execute``, ``handle_error``) cost
+  one attribute check of the engine's ``dispatch`` when no listener is
+  registered; firing them is in ``_conn_events.py``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from .. import exc
 from ..dialects._base import Dialect
 from ..sql._compiler_base import LASTROWID
+from ._conn_events import EventFiring
 from ._echo import compile_note
 from ._entry import PoolEntry
 from ._execution import Prepared, check_options
@@ -48,7 +52,7 @@ __all__ = ["Connection", "Transaction"]
 T = TypeVar("T")
 
 
-class Connection:
+class Connection(EventFiring):
     """A connection from the pool, with its transaction.
 
     Use it as a context manager (``async with engine.connect() as conn:``) so
@@ -56,13 +60,14 @@ class Connection:
     """
 
     def __init__(self, engine: Engine, state: ConnState | None = None) -> None:
-        self.engine = engine
+        self.engine: Engine = engine
         self.dialect: Dialect = engine.dialect
         self._echo = engine._echo
         self._log, self._log_rows = engine._echo.modes()
         self._cache = engine._cache
         self._s = state or ConnState(engine._isolation_level, dict(engine._options))
         self._driver: Any = None
+        self._dispatch = engine.dispatch
 
     _wraps = False
 
@@ -78,7 +83,14 @@ class Connection:
             self._driver = self._wrap(driver) if self._wraps else driver
 
     def _connect_entry(self) -> PoolEntry:
-        return self.engine.pool.connect()
+        try:
+            return self.engine.pool.connect()
+        except exc.DBAPIError as err:
+            if self._dispatch.handle_error:
+                replacement = self._handle_error(err, None, None)
+                if replacement is not None:
+                    raise replacement from err
+            raise
 
     def _release_entry(self, entry: PoolEntry, discard: bool) -> None:
         self.engine.pool.release(entry, discard=discard)
@@ -141,6 +153,19 @@ class Connection:
         ``parameters`` is a dict of bind values, or a list of dicts to run the
         statement once per dict (an executemany, on the driver's batch path).
         """
+        if self._dispatch.execute_events:
+            result: Result = self._with_events(
+                statement,
+                parameters,
+                execution_options,
+                lambda stmt, params: self._execute(stmt, params, execution_options),
+            )
+            return result
+        return self._execute(statement, parameters, execution_options)
+
+    def _execute(
+        self, statement: Any, parameters: Any, execution_options: dict[str, Any] | None
+    ) -> Result:
         prepared = self._cache.prepare(statement, parameters)
         if execution_options:
             check_options(execution_options)
@@ -149,13 +174,21 @@ class Connection:
         return self._run(prepared)
 
     def _execute_unbegun(
-        self, statement: Any, parameters: Any = None, rows_only: bool = False
+        self, statement: Any, parameters: Any = None, rows_only: bool = False, events: bool = True
     ) -> Any:
         """Run a statement without beginning a transaction when none is open: the
         driver runs it on its own (autocommit). The ORM uses this for reads before the
         first write, and for a unit of work that is a single statement, so that these
         cost one round trip instead of three (BEGIN, the statement, COMMIT/ROLLBACK).
         ``rows_only``: return the converted rows, not a ``Result`` (see ``_run``)."""
+        if events and self._dispatch.execute_events:
+            return self._with_events(
+                statement,
+                parameters,
+                None,
+                lambda stmt, params: self._execute_unbegun(stmt, params, False, False),
+                rows_only,
+            )
         cache = self._cache
         if statement._cache_key is None:
             prepared = cache._prepare_expression(statement, parameters)
@@ -181,6 +214,14 @@ class Connection:
             raise exc.ArgumentError(
                 f"exec_driver_sql() takes a SQL string, not {type(statement).__name__}"
             )
+        if self._dispatch.execute_events:
+            result: Result = self._with_events(
+                statement, parameters, execution_options, self._exec_driver_sql
+            )
+            return result
+        return self._exec_driver_sql(statement, parameters)
+
+    def _exec_driver_sql(self, statement: str, parameters: Any) -> Result:
         many = (
             isinstance(parameters, list)
             and bool(parameters)
@@ -294,9 +335,19 @@ class Connection:
     ) -> Result:
         """Run a statement and read its rows as they come, from a server-side cursor
         on PostgreSQL (memory stays flat however many rows there are)."""
-        prepared = self._cache.prepare(statement, parameters)
         if execution_options:
             check_options(execution_options)
+        if self._dispatch.execute_events:
+            streamed: Result = self._with_events(
+                statement,
+                parameters,
+                execution_options,
+                lambda stmt, params: self._stream(
+                    self._cache.prepare(stmt, params), execution_options or {}
+                ),
+            )
+            return streamed
+        prepared = self._cache.prepare(statement, parameters)
         return self._stream(prepared, execution_options or {})
 
     def stream_scalars(
@@ -349,11 +400,20 @@ class Connection:
             raise
 
     def _failed(self, err: exc.DBAPIError, sql: str, params: Any) -> None:
+        """A statement failed: complete the error, fire ``handle_error`` (raising what
+        a listener put in its place), drop a lost connection. The caller re-raises."""
         err.statement = sql
         err.params = params
         err.hide_parameters = self._echo.hide_parameters
-        if err.connection_invalidated:
-            self._invalidate_entry()
+        replacement = None
+        try:
+            if self._dispatch.handle_error:
+                replacement = self._handle_error(err, sql, params)
+        finally:
+            if err.connection_invalidated:
+                self._invalidate_entry()
+        if replacement is not None:
+            raise replacement from err
 
     def _invalidate_entry(self) -> None:
         """Drop the driver connection (it is broken); the transaction becomes inactive."""

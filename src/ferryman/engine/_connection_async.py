@@ -21,6 +21,9 @@ Theory of operation:
 * Anything else that interrupts an operation (task cancellation, a timeout,
   a ``KeyboardInterrupt``) marks the connection *dirty*: its protocol state
   is unknown, so it is discarded when released, never handed to another user.
+* Engine events (``before_execute``, ``after_execute``, ``handle_error``) cost
+  one attribute check of the engine's ``dispatch`` when no listener is
+  registered; firing them is in ``_conn_events_async.py``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from .. import exc
 from ..dialects._base import Dialect
 from ..sql._compiler_base import LASTROWID
+from ._conn_events_async import AsyncEventFiring
 from ._echo import compile_note
 from ._entry import PoolEntry
 from ._execution import Prepared, check_options
@@ -41,9 +45,6 @@ from ._transaction_async import AsyncTransaction
 
 ASYNC = True
 
-if ASYNC:
-    import asyncio
-
 if TYPE_CHECKING:
     from ._engine_async import AsyncEngine
 
@@ -52,7 +53,7 @@ __all__ = ["AsyncConnection", "AsyncTransaction"]
 T = TypeVar("T")
 
 
-class AsyncConnection:
+class AsyncConnection(AsyncEventFiring):
     """A connection from the pool, with its transaction.
 
     Use it as a context manager (``async with engine.connect() as conn:``) so
@@ -60,13 +61,14 @@ class AsyncConnection:
     """
 
     def __init__(self, engine: AsyncEngine, state: ConnState | None = None) -> None:
-        self.engine = engine
+        self.engine: AsyncEngine = engine
         self.dialect: Dialect = engine.dialect
         self._echo = engine._echo
         self._log, self._log_rows = engine._echo.modes()
         self._cache = engine._cache
         self._s = state or ConnState(engine._isolation_level, dict(engine._options))
         self._driver: Any = None
+        self._dispatch = engine.dispatch
 
     # -- checkout, reconnect, release: the only places that talk to the pool --
 
@@ -84,7 +86,14 @@ class AsyncConnection:
             self._driver = self._wrap(driver) if self._wraps else driver
 
     async def _connect_entry(self) -> PoolEntry:
-        return await self.engine.pool.connect()
+        try:
+            return await self.engine.pool.connect()
+        except exc.DBAPIError as err:
+            if self._dispatch.handle_error:
+                replacement = await self._handle_error(err, None, None)
+                if replacement is not None:
+                    raise replacement from err
+            raise
 
     async def _release_entry(self, entry: PoolEntry, discard: bool) -> None:
         await self.engine.pool.release(entry, discard=discard)
@@ -157,6 +166,19 @@ class AsyncConnection:
         ``parameters`` is a dict of bind values, or a list of dicts to run the
         statement once per dict (an executemany, on the driver's batch path).
         """
+        if self._dispatch.execute_events:
+            result: Result = await self._with_events(
+                statement,
+                parameters,
+                execution_options,
+                lambda stmt, params: self._execute(stmt, params, execution_options),
+            )
+            return result
+        return await self._execute(statement, parameters, execution_options)
+
+    async def _execute(
+        self, statement: Any, parameters: Any, execution_options: dict[str, Any] | None
+    ) -> Result:
         prepared = self._cache.prepare(statement, parameters)
         if execution_options:
             check_options(execution_options)
@@ -170,13 +192,25 @@ class AsyncConnection:
         return await self._run(prepared)
 
     async def _execute_unbegun(
-        self, statement: Any, parameters: Any = None, rows_only: bool = False
+        self,
+        statement: Any,
+        parameters: Any = None,
+        rows_only: bool = False,
+        events: bool = True,
     ) -> Any:
         """Run a statement without beginning a transaction when none is open: the
         driver runs it on its own (autocommit). The ORM uses this for reads before the
         first write, and for a unit of work that is a single statement, so that these
         cost one round trip instead of three (BEGIN, the statement, COMMIT/ROLLBACK).
         ``rows_only``: return the converted rows, not a ``Result`` (see ``_run``)."""
+        if events and self._dispatch.execute_events:
+            return await self._with_events(
+                statement,
+                parameters,
+                None,
+                lambda stmt, params: self._execute_unbegun(stmt, params, False, False),
+                rows_only,
+            )
         cache = self._cache
         if statement._cache_key is None:  # the expression language: prepare()'s branch
             prepared = cache._prepare_expression(statement, parameters)
@@ -202,6 +236,14 @@ class AsyncConnection:
             raise exc.ArgumentError(
                 f"exec_driver_sql() takes a SQL string, not {type(statement).__name__}"
             )
+        if self._dispatch.execute_events:
+            result: Result = await self._with_events(
+                statement, parameters, execution_options, self._exec_driver_sql
+            )
+            return result
+        return await self._exec_driver_sql(statement, parameters)
+
+    async def _exec_driver_sql(self, statement: str, parameters: Any) -> Result:
         many = (
             isinstance(parameters, list)
             and bool(parameters)
@@ -315,9 +357,19 @@ class AsyncConnection:
     ) -> AsyncResult:
         """Run a statement and read its rows as they come, from a server-side cursor
         on PostgreSQL (memory stays flat however many rows there are)."""
-        prepared = self._cache.prepare(statement, parameters)
         if execution_options:
             check_options(execution_options)
+        if self._dispatch.execute_events:
+            streamed: AsyncResult = await self._with_events(
+                statement,
+                parameters,
+                execution_options,
+                lambda stmt, params: self._stream(
+                    self._cache.prepare(stmt, params), execution_options or {}
+                ),
+            )
+            return streamed
+        prepared = self._cache.prepare(statement, parameters)
         return await self._stream(prepared, execution_options or {})
 
     async def stream_scalars(
@@ -371,11 +423,20 @@ class AsyncConnection:
             raise
 
     async def _failed(self, err: exc.DBAPIError, sql: str, params: Any) -> None:
+        """A statement failed: complete the error, fire ``handle_error`` (raising what
+        a listener put in its place), drop a lost connection. The caller re-raises."""
         err.statement = sql
         err.params = params
         err.hide_parameters = self._echo.hide_parameters
-        if err.connection_invalidated:
-            await self._invalidate_entry()
+        replacement = None
+        try:
+            if self._dispatch.handle_error:
+                replacement = await self._handle_error(err, sql, params)
+        finally:
+            if err.connection_invalidated:
+                await self._invalidate_entry()
+        if replacement is not None:
+            raise replacement from err
 
     async def _invalidate_entry(self) -> None:
         """Drop the driver connection (it is broken); the transaction becomes inactive."""
@@ -635,18 +696,9 @@ class AsyncConnection:
             ``sync_connection`` is a ``Connection`` whose statements run on this very
             connection and transaction (for sync helpers such as
             ``metadata.create_all``)."""
-            from ._bridge import SyncConnectionView
-
             await self._ensure_ready_no_tx()
-            view = SyncConnectionView(self, asyncio.get_running_loop())
-            try:
-                return await asyncio.to_thread(fn, view, *args, **kwargs)
-            except asyncio.CancelledError:
-                self._s.dirty = True
-                raise
-            finally:
-                entry = self._s.entry
-                self._driver = self._wrap(entry.dbapi_connection) if entry else None
+            value: T = await self._in_thread(fn, *args, **kwargs)
+            return value
 
     else:
 

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 from ..dialects._base import Dialect
 from ._connection import Connection
+from ._dispatch import EngineDispatch, dispatch_for_classes
 from ._echo import Echo
 from ._execution import StatementCache, check_options
 from ._pool import Pool
@@ -24,7 +25,8 @@ class Engine:
 
     Made by ``create_async_engine(url, ...)``. ``connect()`` for a connection,
     ``begin()`` for a connection inside a transaction, ``dispose()`` to close
-    the pool's connections.
+    the pool's connections. ``dispatch`` holds its event listeners
+    (``ferryman.event``).
     """
 
     def __init__(
@@ -37,6 +39,7 @@ class Engine:
         isolation_level: str | None = None,
         options: dict[str, Any] | None = None,
         cache: StatementCache | None = None,
+        dispatch: EngineDispatch | None = None,
     ) -> None:
         self.url = url
         self.driver = driver.name
@@ -47,6 +50,9 @@ class Engine:
         self._isolation_level = isolation_level
         self._options = options or {}
         self._cache = cache or StatementCache(self.dialect)
+        if dispatch is None:
+            dispatch = dispatch_for_classes(EngineDispatch, type(self))
+        self.dispatch = dispatch
 
     @property
     def name(self) -> str:
@@ -94,6 +100,7 @@ class Engine:
             isolation_level=level,
             options={**self._options, **options},
             cache=self._cache,
+            dispatch=EngineDispatch([(self.dispatch, False)]),
         )
 
     def get_execution_options(self) -> dict[str, Any]:

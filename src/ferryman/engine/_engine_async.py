@@ -9,6 +9,7 @@ from typing import Any
 
 from ..dialects._base import Dialect
 from ._connection_async import AsyncConnection
+from ._dispatch import EngineDispatch, dispatch_for_classes
 from ._echo import Echo
 from ._execution import StatementCache, check_options
 from ._pool_async import AsyncPool
@@ -23,7 +24,8 @@ class AsyncEngine:
 
     Made by ``create_async_engine(url, ...)``. ``connect()`` for a connection,
     ``begin()`` for a connection inside a transaction, ``dispose()`` to close
-    the pool's connections.
+    the pool's connections. ``dispatch`` holds its event listeners
+    (``ferryman.event``).
     """
 
     def __init__(
@@ -36,6 +38,7 @@ class AsyncEngine:
         isolation_level: str | None = None,
         options: dict[str, Any] | None = None,
         cache: StatementCache | None = None,
+        dispatch: EngineDispatch | None = None,
     ) -> None:
         self.url = url
         self.driver = driver.name
@@ -46,6 +49,9 @@ class AsyncEngine:
         self._isolation_level = isolation_level
         self._options = options or {}
         self._cache = cache or StatementCache(self.dialect)
+        if dispatch is None:
+            dispatch = dispatch_for_classes(EngineDispatch, type(self))
+        self.dispatch = dispatch
         if ASYNC:
             self._sync_engine: Any = None
 
@@ -96,6 +102,8 @@ class AsyncEngine:
             isolation_level=level,
             options={**self._options, **options},
             cache=self._cache,
+            # its own listeners, and every listener of this engine
+            dispatch=EngineDispatch([(self.dispatch, False)]),
         )
 
     def get_execution_options(self) -> dict[str, Any]:
@@ -109,7 +117,8 @@ class AsyncEngine:
         @property
         def sync_engine(self) -> Any:
             """The sync ``Engine`` that ``run_sync`` connections report as their engine
-            (same URL, dialect, echo and statement cache; it opens no connections)."""
+            (same URL, dialect, echo, statement cache and event listeners; it opens no
+            connections)."""
             if self._sync_engine is None:
                 from ._bridge import bridged_sync_engine
 

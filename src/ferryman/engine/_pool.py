@@ -21,6 +21,15 @@ connections and makes those checked out close when they come back.
 ``NullPool`` opens a connection per checkout; ``StaticPool`` shares
 one connection (for ``sqlite://`` in memory, whose data lives only as long as
 its connection).
+
+Pool events (``ferryman.event``): ``connect`` when a connection is opened,
+``checkout`` when one is handed out, ``checkin`` when one comes back. Their
+listeners get a ``DBAPIConnection`` (``_dbapi.py``) and the ``PoolEntry``. In an
+async pool a coroutine function listener is awaited and a plain function runs
+in a worker thread (so that its cursor can wait for the event loop); a sync
+pool calls plain functions and refuses coroutine functions. A ``checkout``
+listener raising ``exc.DisconnectionError`` makes the pool discard that
+connection and hand out another (three tries).
 """
 
 from __future__ import annotations
@@ -31,12 +40,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from .. import exc
 from ._compat import NOTHING, Lock, Mutex, Queue, bounded
+from ._dispatch import Listener, PoolDispatch, dispatch_for_classes
 from ._entry import PoolEntry
 
 __all__ = ["QueuePool", "NullPool", "Pool", "StaticPool"]
 ASYNC = False
 log = logging.getLogger("ferryman.pool")
 _CLOSE_TIMEOUT = 2.0
+_CHECKOUT_TRIES = 3
 
 
 class Pool(ABC):
@@ -52,12 +63,77 @@ class Pool(ABC):
         self._mutex = Mutex()
         self._checked_out = 0
         self._alive = 0
+        self.dispatch = dispatch_for_classes(PoolDispatch, type(self))
 
     def _create(self) -> PoolEntry:
         driver = self._creator()
         with self._mutex:
             self._alive += 1
-        return PoolEntry(driver, self._generation)
+        entry = PoolEntry(driver, self._generation)
+        if self.dispatch.connect:
+            try:
+                self._fire(self.dispatch.connect, entry, True)
+            except BaseException:
+                self._discard(entry)
+                raise
+        return entry
+
+    def connect(self) -> PoolEntry:
+        """Check a connection out (opening one if needed)."""
+        entry = self._checkout()
+        if self.dispatch.checkout:
+            entry = self._checked_out_event(entry)
+        return entry
+
+    def release(self, entry: PoolEntry, *, discard: bool = False) -> None:
+        """Take a connection back; ``discard=True`` drops it (broken or interrupted)."""
+        if self.dispatch.checkin:
+            try:
+                self._fire(self.dispatch.checkin, entry, not discard)
+            except Exception:
+                self._checkin(entry, discard=discard)
+                raise
+            except BaseException:
+                self._checkin(entry, discard=True)
+                raise
+        self._checkin(entry, discard=discard)
+
+    def _checked_out_event(self, entry: PoolEntry) -> PoolEntry:
+        """Fire ``checkout``; a listener raising ``DisconnectionError`` gets the
+        connection replaced (up to three times)."""
+        for attempt in range(1, _CHECKOUT_TRIES + 1):
+            try:
+                self._fire(self.dispatch.checkout, entry, True, entry)
+                return entry
+            except exc.DisconnectionError as err:
+                self._checkin(entry, discard=True)
+                if attempt == _CHECKOUT_TRIES:
+                    raise exc.DisconnectionError(
+                        f"A checkout listener refused {_CHECKOUT_TRIES} connections in a row (last: {err}); the pool gives up"
+                    ) from err
+                log.info("checkout listener refused a connection, replacing it: %s", err)
+                entry = self._checkout()
+            except Exception:
+                self._checkin(entry)
+                raise
+            except BaseException:
+                self._checkin(entry, discard=True)
+                raise
+        raise AssertionError("unreachable")
+
+    def _fire(
+        self, listeners: tuple[Listener, ...], entry: PoolEntry, alive: bool, *extra: Any
+    ) -> None:
+        """Call pool event listeners with ``(dbapi_connection, entry, *extra)``;
+        ``dbapi_connection`` is None for a connection being discarded."""
+        dbapi = entry.dbapi(None) if alive else None
+        for listener in listeners:
+            if listener.is_async:
+                raise exc.InvalidRequestError(
+                    f"{listener.fn!r} is a coroutine function, and this {type(self).__name__} is a sync pool: it can't await it. Give a plain function, or listen on an async engine"
+                )
+            else:
+                listener.call(dbapi, entry, *extra)
 
     def _revive(self, entry: PoolEntry) -> PoolEntry:
         """The entry, or a new connection in its place if it is too old or fails a ping."""
@@ -97,12 +173,12 @@ class Pool(ABC):
         _terminate(driver)
 
     @abstractmethod
-    def connect(self) -> PoolEntry:
-        """Check a connection out (opening one if needed)."""
+    def _checkout(self) -> PoolEntry:
+        """Check a connection out, without events."""
 
     @abstractmethod
-    def release(self, entry: PoolEntry, *, discard: bool = False) -> None:
-        """Take a connection back; ``discard=True`` drops it (broken or interrupted)."""
+    def _checkin(self, entry: PoolEntry, *, discard: bool = False) -> None:
+        """Take a connection back, without events."""
 
     def dispose(self) -> None:
         """Close the idle connections; busy ones close when they are returned."""
@@ -154,7 +230,7 @@ class QueuePool(Pool):
         for _ in range(self._limit or 0):
             self._queue.put(None)
 
-    def connect(self) -> PoolEntry:
+    def _checkout(self) -> PoolEntry:
         queue = self._queue
         item = queue.get_nowait()
         if item is NOTHING:
@@ -181,7 +257,7 @@ class QueuePool(Pool):
             self._checked_out += 1
         return entry
 
-    def release(self, entry: PoolEntry, *, discard: bool = False) -> None:
+    def _checkin(self, entry: PoolEntry, *, discard: bool = False) -> None:
         with self._mutex:
             self._checked_out -= 1
             idle = self._alive - self._checked_out
@@ -230,13 +306,13 @@ class NullPool(Pool):
     def __init__(self, creator: Callable[[], Awaitable[Any]], **options: Any) -> None:
         super().__init__(creator, pre_ping=False, recycle=-1)
 
-    def connect(self) -> PoolEntry:
+    def _checkout(self) -> PoolEntry:
         entry = self._create()
         with self._mutex:
             self._checked_out += 1
         return entry
 
-    def release(self, entry: PoolEntry, *, discard: bool = False) -> None:
+    def _checkin(self, entry: PoolEntry, *, discard: bool = False) -> None:
         with self._mutex:
             self._checked_out -= 1
         self._discard(entry)
@@ -250,7 +326,7 @@ class StaticPool(Pool):
         self._entry: PoolEntry | None = None
         self._lock = Lock()
 
-    def connect(self) -> PoolEntry:
+    def _checkout(self) -> PoolEntry:
         with self._lock:
             if self._entry is None:
                 self._entry = self._create()
@@ -259,7 +335,7 @@ class StaticPool(Pool):
             self._checked_out += 1
         return entry
 
-    def release(self, entry: PoolEntry, *, discard: bool = False) -> None:
+    def _checkin(self, entry: PoolEntry, *, discard: bool = False) -> None:
         with self._mutex:
             self._checked_out -= 1
         if discard and entry is self._entry:

@@ -17,6 +17,15 @@ connections and makes those checked out close when they come back.
 ``AsyncNullPool`` opens a connection per checkout; ``AsyncStaticPool`` shares
 one connection (for ``sqlite://`` in memory, whose data lives only as long as
 its connection).
+
+Pool events (``ferryman.event``): ``connect`` when a connection is opened,
+``checkout`` when one is handed out, ``checkin`` when one comes back. Their
+listeners get a ``DBAPIConnection`` (``_dbapi.py``) and the ``PoolEntry``. In an
+async pool a coroutine function listener is awaited and a plain function runs
+in a worker thread (so that its cursor can wait for the event loop); a sync
+pool calls plain functions and refuses coroutine functions. A ``checkout``
+listener raising ``exc.DisconnectionError`` makes the pool discard that
+connection and hand out another (three tries).
 """
 
 from __future__ import annotations
@@ -29,13 +38,19 @@ from typing import Any
 
 from .. import exc
 from ._compat import NOTHING, ALock, AMutex, AQueue, abounded
+from ._dispatch import Listener, PoolDispatch, dispatch_for_classes
 from ._entry import PoolEntry
 
 __all__ = ["AsyncAdaptedQueuePool", "AsyncNullPool", "AsyncPool", "AsyncStaticPool"]
 
 ASYNC = True
+
+if ASYNC:
+    import asyncio
+
 log = logging.getLogger("ferryman.pool")
 _CLOSE_TIMEOUT = 2.0
+_CHECKOUT_TRIES = 3
 
 
 class AsyncPool(ABC):
@@ -55,12 +70,88 @@ class AsyncPool(ABC):
         self._mutex = AMutex()
         self._checked_out = 0
         self._alive = 0
+        self.dispatch = dispatch_for_classes(PoolDispatch, type(self))
 
     async def _create(self) -> PoolEntry:
         driver = await self._creator()
         with self._mutex:
             self._alive += 1
-        return PoolEntry(driver, self._generation)
+        entry = PoolEntry(driver, self._generation)
+        if self.dispatch.connect:
+            try:
+                await self._fire(self.dispatch.connect, entry, True)
+            except BaseException:
+                await self._discard(entry)
+                raise
+        return entry
+
+    async def connect(self) -> PoolEntry:
+        """Check a connection out (opening one if needed)."""
+        entry = await self._checkout()
+        if self.dispatch.checkout:
+            entry = await self._checked_out_event(entry)
+        return entry
+
+    async def release(self, entry: PoolEntry, *, discard: bool = False) -> None:
+        """Take a connection back; ``discard=True`` drops it (broken or interrupted)."""
+        if self.dispatch.checkin:
+            try:
+                await self._fire(self.dispatch.checkin, entry, not discard)
+            except Exception:
+                await self._checkin(entry, discard=discard)
+                raise
+            except BaseException:  # interrupted inside a listener: the state is unknown
+                await self._checkin(entry, discard=True)
+                raise
+        await self._checkin(entry, discard=discard)
+
+    async def _checked_out_event(self, entry: PoolEntry) -> PoolEntry:
+        """Fire ``checkout``; a listener raising ``DisconnectionError`` gets the
+        connection replaced (up to three times)."""
+        for attempt in range(1, _CHECKOUT_TRIES + 1):
+            try:
+                await self._fire(self.dispatch.checkout, entry, True, entry)
+                return entry
+            except exc.DisconnectionError as err:
+                await self._checkin(entry, discard=True)
+                if attempt == _CHECKOUT_TRIES:
+                    raise exc.DisconnectionError(
+                        f"A checkout listener refused {_CHECKOUT_TRIES} connections in a row "
+                        f"(last: {err}); the pool gives up"
+                    ) from err
+                log.info("checkout listener refused a connection, replacing it: %s", err)
+                entry = await self._checkout()
+            except Exception:
+                await self._checkin(entry)
+                raise
+            except BaseException:
+                await self._checkin(entry, discard=True)
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _fire(
+        self, listeners: tuple[Listener, ...], entry: PoolEntry, alive: bool, *extra: Any
+    ) -> None:
+        """Call pool event listeners with ``(dbapi_connection, entry, *extra)``;
+        ``dbapi_connection`` is None for a connection being discarded."""
+        if ASYNC:
+            dbapi = entry.dbapi(asyncio.get_running_loop()) if alive else None
+        else:
+            dbapi = entry.dbapi(None) if alive else None
+        for listener in listeners:
+            if listener.is_async:
+                if ASYNC:
+                    await listener.call(dbapi, entry, *extra)
+                else:
+                    raise exc.InvalidRequestError(
+                        f"{listener.fn!r} is a coroutine function, and this "
+                        f"{type(self).__name__} is a sync pool: it can't await it. Give a "
+                        "plain function, or listen on an async engine"
+                    )
+            elif ASYNC:
+                await asyncio.to_thread(listener.call, dbapi, entry, *extra)
+            else:
+                listener.call(dbapi, entry, *extra)
 
     async def _revive(self, entry: PoolEntry) -> PoolEntry:
         """The entry, or a new connection in its place if it is too old or fails a ping."""
@@ -100,12 +191,12 @@ class AsyncPool(ABC):
         _terminate(driver)
 
     @abstractmethod
-    async def connect(self) -> PoolEntry:
-        """Check a connection out (opening one if needed)."""
+    async def _checkout(self) -> PoolEntry:
+        """Check a connection out, without events."""
 
     @abstractmethod
-    async def release(self, entry: PoolEntry, *, discard: bool = False) -> None:
-        """Take a connection back; ``discard=True`` drops it (broken or interrupted)."""
+    async def _checkin(self, entry: PoolEntry, *, discard: bool = False) -> None:
+        """Take a connection back, without events."""
 
     async def dispose(self) -> None:
         """Close the idle connections; busy ones close when they are returned."""
@@ -157,7 +248,7 @@ class AsyncAdaptedQueuePool(AsyncPool):
         for _ in range(self._limit or 0):
             self._queue.put(None)
 
-    async def connect(self) -> PoolEntry:
+    async def _checkout(self) -> PoolEntry:
         queue = self._queue
         item = queue.get_nowait()
         if item is NOTHING:
@@ -188,7 +279,7 @@ class AsyncAdaptedQueuePool(AsyncPool):
             self._checked_out += 1
         return entry
 
-    async def release(self, entry: PoolEntry, *, discard: bool = False) -> None:
+    async def _checkin(self, entry: PoolEntry, *, discard: bool = False) -> None:
         with self._mutex:
             self._checked_out -= 1
             idle = self._alive - self._checked_out
@@ -241,13 +332,13 @@ class AsyncNullPool(AsyncPool):
     def __init__(self, creator: Callable[[], Awaitable[Any]], **options: Any) -> None:
         super().__init__(creator, pre_ping=False, recycle=-1)
 
-    async def connect(self) -> PoolEntry:
+    async def _checkout(self) -> PoolEntry:
         entry = await self._create()
         with self._mutex:
             self._checked_out += 1
         return entry
 
-    async def release(self, entry: PoolEntry, *, discard: bool = False) -> None:
+    async def _checkin(self, entry: PoolEntry, *, discard: bool = False) -> None:
         with self._mutex:
             self._checked_out -= 1
         await self._discard(entry)
@@ -261,7 +352,7 @@ class AsyncStaticPool(AsyncPool):
         self._entry: PoolEntry | None = None
         self._lock = ALock()
 
-    async def connect(self) -> PoolEntry:
+    async def _checkout(self) -> PoolEntry:
         async with self._lock:
             if self._entry is None:
                 self._entry = await self._create()
@@ -270,7 +361,7 @@ class AsyncStaticPool(AsyncPool):
             self._checked_out += 1
         return entry
 
-    async def release(self, entry: PoolEntry, *, discard: bool = False) -> None:
+    async def _checkin(self, entry: PoolEntry, *, discard: bool = False) -> None:
         with self._mutex:
             self._checked_out -= 1
         if discard and entry is self._entry:

@@ -33,6 +33,7 @@ from ._declarative import (
     relationship,
     validates,
 )
+from ._events import AttributeEventToken
 from ._mapper import ColumnProperty, Mapper, RelationshipProperty, configure_mappers
 from ._options import (
     AliasedClass,
@@ -59,6 +60,7 @@ __all__ = [
     "AsyncAttrs",
     "AsyncSession",
     "AsyncSessionTransaction",
+    "AttributeEventToken",
     "AttributeState",
     "ColumnAttribute",
     "ColumnProperty",
@@ -108,6 +110,7 @@ __all__ = [
 for _cls in (
     AliasedClass,
     AsyncAttrs,
+    AttributeEventToken,
     ColumnAttribute,
     DeclarativeBase,
     InstanceState,

@@ -16,6 +16,11 @@ Relationships keep both sides in step in memory (``back_populates`` /
 ``backref``): setting ``traveler.destination = norway`` appends ``traveler`` to
 ``norway.travelers`` if that collection is loaded, and vice versa. Collections
 are ``InstrumentedList``s that report appends and removals.
+
+Attribute events (``set``, ``append``, ``remove``: ``ferryman.event``) fire
+before the change, and before what it does to the other side of a relationship;
+they cost one check of the property's ``dispatch`` per change when nobody
+listens.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar
 
 from .. import exc
 from ..sql._elements import ColumnOperators
+from ._events import fire_append, fire_remove, fire_set
 from ._state import NO_VALUE, InstanceState, Loaded, instance_state
 
 __all__ = [
@@ -142,6 +148,8 @@ class ColumnAttribute(QueryableAttribute[_T]):
         key = self.key
         if self.validator is not None:
             value = self.validator(obj, key, value)
+        if self.prop.dispatch.set:  # after @validates, as SQLAlchemy's are listeners first
+            value = fire_set(self.prop, obj, value)
         state = d.get("_fm_state")
         if type(state) is Loaded:  # the first change of a loaded object: _note_change()
             state = state.upgrade(obj)
@@ -368,6 +376,8 @@ def set_scalar(obj: Any, prop: Any, value: Any, initiator: Any = None) -> None:
     validator = prop.validator
     if validator is not None and (initiator is None or validator[2]):
         value = _validated(validator, obj, key, value, False)
+    if prop.dispatch.set:
+        value = fire_set(prop, obj, value)
     old = d.get(key, NO_VALUE)
     if old is value:
         return
@@ -511,6 +521,8 @@ class InstrumentedList(list[Any]):
     def _append(self, item: Any, initiator: Any) -> None:
         if self._prop.validator is not None:
             item = self._validate(item, initiator)
+        if self._prop.dispatch.append:
+            item = fire_append(self._prop, self._owner, item)
         if initiator is None and self._prop.single_parent:
             _check_single_parent(self._prop, self._owner, item)
         self._changing()
@@ -520,6 +532,8 @@ class InstrumentedList(list[Any]):
     def _remove_at(self, index: int, initiator: Any) -> None:
         if self._prop.validator is not None:
             self._validate(self[index], initiator, is_remove=True)
+        if self._prop.dispatch.remove:
+            fire_remove(self._prop, self._owner, self[index])
         self._changing()
         item = list.pop(self, index)
         self._removed(item, initiator)
@@ -537,6 +551,8 @@ class InstrumentedList(list[Any]):
 
     def insert(self, index: SupportsIndex, item: Any) -> None:
         item = self._validate(item, None)
+        if self._prop.dispatch.append:
+            item = fire_append(self._prop, self._owner, item)
         if self._prop.single_parent:
             _check_single_parent(self._prop, self._owner, item)
         self._changing()
@@ -562,11 +578,17 @@ class InstrumentedList(list[Any]):
             self._remove_at(i, None)
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        events = self._prop.dispatch
         if isinstance(index, slice):
             old = self[index]
             value = [self._validate(item, None) for item in value]
             for item in old:
                 self._validate(item, None, is_remove=True)
+            if events.remove:
+                for item in old:
+                    fire_remove(self._prop, self._owner, item)
+            if events.append:
+                value = [fire_append(self._prop, self._owner, item) for item in value]
             self._changing()
             list.__setitem__(self, index, value)
             for item in old:
@@ -577,6 +599,10 @@ class InstrumentedList(list[Any]):
         old = self[index]
         value = self._validate(value, None)
         self._validate(old, None, is_remove=True)
+        if events.remove:
+            fire_remove(self._prop, self._owner, old)
+        if events.append:
+            value = fire_append(self._prop, self._owner, value)
         self._changing()
         list.__setitem__(self, index, value)
         self._removed(old, None)
@@ -586,6 +612,9 @@ class InstrumentedList(list[Any]):
         old = self[index] if isinstance(index, slice) else [self[index]]
         for item in old:
             self._validate(item, None, is_remove=True)
+        if self._prop.dispatch.remove:
+            for item in old:
+                fire_remove(self._prop, self._owner, item)
         self._changing()
         list.__delitem__(self, index)
         for item in old:

@@ -350,7 +350,9 @@ def _default_init(self: Any, **kwargs: Any) -> None:
         d["_fm_state"] = InstanceState(self, mapper)
     columns = mapper.column_keys
     validated = mapper.validated_keys
-    if columns.issuperset(kwargs) and (not validated or validated.isdisjoint(kwargs)):
+    if mapper.attribute_events:  # a set listener may want to see (or change) the values
+        columns = frozenset()
+    elif columns.issuperset(kwargs) and (not validated or validated.isdisjoint(kwargs)):
         d.update(kwargs)  # only columns: a new object has no history to keep
         return
     for key, value in kwargs.items():
@@ -753,6 +755,7 @@ def _map_class(cls: type, reg: registry) -> Mapper:
     mapper.instrument()
     if as_dataclass:
         add_dataclass_methods(cls, fields)
+    mapper.dispatch.class_ready()  # init listeners may wrap the constructor now
     reg._classes.setdefault(cls.__name__, []).append(cls)
     reg._classes.setdefault(f"{cls.__module__}.{cls.__qualname__}", []).append(cls)
     reg.mappers.append(mapper)

@@ -18,6 +18,12 @@ Nothing in the session changes until every statement has succeeded: values
 the flush writes into objects (new keys, copied foreign keys, defaults) are
 recorded in an undo log and put back if a statement fails, so a failed flush
 leaves every object as it was (pending objects stay pending).
+
+Given ``events`` (a ``FlushEvents``: the session has listeners), the plan fires
+``before_insert`` / ``after_insert``, ``before_update`` / ``after_update`` and
+``before_delete`` / ``after_delete`` around each mapper's statements; values a
+``before_`` listener sets on its target are written by the statement that
+follows. What listeners change is not in the undo log.
 """
 
 from __future__ import annotations
@@ -145,11 +151,11 @@ def _writes_only_itself(state: InstanceState) -> bool:
     return True
 
 
-def flush_plan(core: Any) -> Plan:
+def flush_plan(core: Any, events: Any = None) -> Plan:
     """Write the session's pending changes (see the module docstring)."""
     undo = Undo()
     try:
-        result = yield from _flush(core, undo)
+        result = yield from _flush(core, undo, events)
     except BaseException:
         undo.undo()
         raise
@@ -159,10 +165,11 @@ def flush_plan(core: Any) -> Plan:
     return result
 
 
-def _flush(core: Any, undo: Undo) -> Plan:
+def _flush(core: Any, undo: Undo, events: Any) -> Plan:
     verified = core.unnest_update
     if (
         verified is not None
+        and events is None
         and not core.new
         and not core.deleted
         and len(core.dirty_states) == len(verified[1])
@@ -190,7 +197,7 @@ def _flush(core: Any, undo: Undo) -> Plan:
     for mapper in order:
         if mapper.tree_relationships:
             yield from _write_tree(
-                core, mapper, new, to_delete, undo, inserted, updated, expire_after
+                core, mapper, new, to_delete, undo, inserted, updated, expire_after, events
             )
             continue
         # the relationships whose foreign keys the flush copies (none: nothing to do)
@@ -209,11 +216,19 @@ def _flush(core: Any, undo: Undo) -> Plan:
             for state in mine_dirty:
                 _sync_many_to_one(state, undo, to_delete)
         if mine_new:
+            if events is not None:
+                events.fire("before_insert", mapper, mine_new)
             done = yield from insert_rows(core, mapper, mine_new, undo, expire_after)
             inserted.extend(done)
+            if events is not None:
+                events.fire("after_insert", mapper, mine_new)
         if mine_dirty:
+            if events is not None:
+                events.fire("before_update", mapper, mine_dirty)
             changed = yield from update_rows(core, mapper, mine_dirty, undo, expire_after)
             updated.extend(changed)
+            if events is not None:
+                events.fire("after_update", mapper, mine_dirty)
         if to_many:
             keys = mapper.relationship_keys
             for state in mine_new + mine_dirty:
@@ -224,11 +239,17 @@ def _flush(core: Any, undo: Undo) -> Plan:
         yield from secondary_plan(core, flushed, {id(s) for s in new}, to_delete)
     for mapper in reversed(order):
         states = [s for s in to_delete.values() if s.mapper is mapper and s.key is not None]
-        if states and mapper.tree_relationships:
+        if not states:
+            continue
+        if events is not None:
+            events.fire("before_delete", mapper, states)
+        if mapper.tree_relationships:
             for level in (yield from _tree_delete_levels(core, mapper, states)):
                 yield from delete_rows(mapper, level)
-        elif states:
+        else:
             yield from delete_rows(mapper, states)
+        if events is not None:
+            events.fire("after_delete", mapper, states)
     _finish(core, inserted, updated, to_delete, expire_after)
 
 
@@ -244,6 +265,7 @@ def _write_tree(
     inserted: list[tuple[InstanceState, Any]],
     updated: list[InstanceState],
     expire_after: list[tuple[InstanceState, list[str]]],
+    events: Any,
 ) -> Plan:
     """INSERT and UPDATE the objects of a mapper whose rows refer to rows of the same
     table: new objects go in by levels (the parents, then their children, whose
@@ -256,7 +278,11 @@ def _write_tree(
     for level in _insert_levels(mapper, [s for s in new if s.mapper is mapper]):
         for state in level:
             _sync_many_to_one(state, undo, to_delete)
+        if events is not None:
+            events.fire("before_insert", mapper, level)
         inserted.extend((yield from insert_rows(core, mapper, level, undo, expire_after)))
+        if events is not None:
+            events.fire("after_insert", mapper, level)
         for state in level:
             if state.holds_any(keys):
                 _sync_one_to_many(core, state, undo, to_delete)
@@ -268,7 +294,11 @@ def _write_tree(
     for state in mine_dirty:
         _sync_many_to_one(state, undo, to_delete)
     if mine_dirty:
+        if events is not None:
+            events.fire("before_update", mapper, mine_dirty)
         updated.extend((yield from update_rows(core, mapper, mine_dirty, undo, expire_after)))
+        if events is not None:
+            events.fire("after_update", mapper, mine_dirty)
 
 
 def _insert_levels(mapper: Any, states: list[InstanceState]) -> list[list[InstanceState]]:

@@ -9,6 +9,10 @@ the cached ``EntityLoad`` (mapper, column positions, joined relationships):
 look the primary key up in the identity map; if the object is new, fill its
 ``__dict__`` from the row in one ``update(zip(keys, row))``; if it exists, keep
 its values (pending changes win) but fill what was expired.
+
+A mapper with ``load`` listeners takes the general row loader, which collects
+the objects it made; ``build_rows`` fires ``load`` for them once the rows are
+built (one check of ``mapper.dispatch`` per query when nobody listens).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ..sql import BindParameter, and_, bindparam, cast, func, or_, select
 from ..sql._selectable import Join
 from ..sql._types import BigInteger, Integer, SmallInteger, String, Uuid
 from ._attributes import new_collection
+from ._events import fire_load
 from ._options import relationship_criterion
 from ._plan import Execute, Plan, rows_of
 from ._query import EntityLoad, ORMStatement, QueryContext, compile_orm_select
@@ -90,7 +95,9 @@ def orm_compiled(stmt: Any) -> tuple[QueryContext, ORMStatement]:
             memo = state["_memo"] = (stmt._key(binds), binds)
         key, binds = memo
         context = compile_orm_select(stmt, key, binds)
-        compiled = state["_orm_compiled"] = (context, ORMStatement(context, key, binds))
+        orm_statement = ORMStatement(context, key, binds)
+        orm_statement._event_element = stmt  # what before_execute listeners see
+        compiled = state["_orm_compiled"] = (context, orm_statement)
     return compiled  # type: ignore[no-any-return]
 
 
@@ -129,7 +136,12 @@ def build_rows(
     """The result rows (tuples of objects and values), and for each load with selectin
     relationships, the objects it returned."""
     selectins: list[tuple[EntityLoad, dict[int, Any]]] = []
-    if not populate and len(context.items) == 1 and context.items[0][0] == "entity":
+    if (
+        not populate
+        and len(context.items) == 1
+        and context.items[0][0] == "entity"
+        and not context.items[0][1].mapper.dispatch.load
+    ):
         load = context.items[0][1]
         plain = load.plain
         if plain is None:
@@ -144,9 +156,10 @@ def build_rows(
                 marker = core.marker_for(mapper)
             return plain(raw_rows, imap, marker), selectins
     getters = []
+    made: list[tuple[Any, list[Any]]] = []  # (mapper, new objects) for load listeners
     for kind, item in context.items:
         if kind == "entity":
-            getters.append(_row_loader(item, core, populate, selectins))
+            getters.append(_row_loader(item, core, populate, selectins, made))
         else:
             getters.append(itemgetter(item))
     if len(getters) == 1:
@@ -154,18 +167,30 @@ def build_rows(
         rows = [(get(raw),) for raw in raw_rows]
     else:
         rows = [tuple([get(raw) for get in getters]) for raw in raw_rows]
+    for mapper, objects in made:
+        if objects:
+            fire_load(core, mapper, objects)
     return rows, selectins
 
 
-def _row_loader(load: EntityLoad, core: Any, populate: bool, selectins: list[Any]) -> Any:
-    """A function from a row to the object of ``load`` (made once per execution)."""
+def _row_loader(
+    load: EntityLoad, core: Any, populate: bool, selectins: list[Any], made: list[Any]
+) -> Any:
+    """A function from a row to the object of ``load`` (made once per execution). With
+    ``load`` listeners on the mapper, the objects it makes go into a list in ``made``."""
     mapper = load.mapper
     cls, keys, start, end, pk, lazy, noload = load.prepared()
     new = cls.__new__
     imap = core.identity_map_for(mapper)
     single = len(pk) == 1
     p0 = pk[0]
-    joined = [(rel, _row_loader(child, core, populate, selectins)) for rel, child in load.joined]
+    joined = [
+        (rel, _row_loader(child, core, populate, selectins, made)) for rel, child in load.joined
+    ]
+    fresh_objects: list[Any] | None = None
+    if mapper.dispatch.load:
+        fresh_objects = []
+        made.append((mapper, fresh_objects))
     populating: dict[int, Any] = {}
     returned: dict[int, Any] | None = None
     if load.selectin:
@@ -190,6 +215,8 @@ def _row_loader(load: EntityLoad, core: Any, populate: bool, selectins: list[Any
             state = d["_fm_state"] = state_class(obj, mapper, ident, core, PERSISTENT)
             imap[ident] = obj
             fresh = True
+            if fresh_objects is not None:
+                fresh_objects.append(obj)
         else:
             d = obj.__dict__
             state = d["_fm_state"]

@@ -20,6 +20,7 @@ from .. import exc
 from ..sql import and_
 from ..sql._schema import Column, Table
 from ._attributes import ColumnAttribute, RelationshipAttribute
+from ._events import NO_ATTRIBUTE_LISTENERS, AttributeDispatch, MapperDispatch, mapper_dispatch
 from ._relationships import RelationshipProperty
 
 __all__ = ["ColumnProperty", "Mapper", "RelationshipProperty", "configure_mappers"]
@@ -42,6 +43,7 @@ class ColumnProperty:
         self.column = column
         self.parent = parent
         self.lazy = "select"
+        self.dispatch: AttributeDispatch = NO_ATTRIBUTE_LISTENERS  # its set events
 
     def __repr__(self) -> str:
         return f"ColumnProperty({self.parent.class_.__name__}.{self.key})"
@@ -120,6 +122,10 @@ class Mapper:
         # column_property(): SQL expressions loaded with the object, never written
         self.expression_attrs: list[ColumnProperty] = []
         self.expression_keys: list[str] = []  # those loaded with the object's query
+        self.dispatch: MapperDispatch = mapper_dispatch(self)  # mapper and instance events
+        # an attribute of this class has had event listeners: the default constructor
+        # then sets values through the attributes (firing their set events)
+        self.attribute_events = False
 
     @property
     def relationship_key_columns(self) -> frozenset[str]:

@@ -465,6 +465,7 @@ class ORMStatement(ClauseElement):
     SQL is cached per structure and each execution brings its own values)."""
 
     __visit_name__ = "orm_statement"
+    _event_element: Any  # the select it was compiled from (shown to before_execute)
 
     def __init__(self, context: QueryContext, key: Any, binds: list[Any]) -> None:
         self.context = context

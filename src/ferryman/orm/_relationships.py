@@ -37,6 +37,7 @@ from .. import exc
 from ..sql import and_, asc, desc, or_
 from ..sql._elements import BinaryExpression, BooleanClauseList
 from ..sql._schema import Column, Table
+from ._events import NO_ATTRIBUTE_LISTENERS, AttributeDispatch
 from ._relationship_sql import RelationshipSQL
 
 __all__ = ["RelationshipProperty"]
@@ -136,6 +137,7 @@ class RelationshipProperty(RelationshipSQL):
         self.annotation_target: str | None = None
         self.annotation_uselist: bool | None = None
         self._exists_alias: Any = None  # the target's alias in a self-referential EXISTS
+        self.dispatch: AttributeDispatch = NO_ATTRIBUTE_LISTENERS  # its attribute events
 
     @property
     def entity(self) -> Any:

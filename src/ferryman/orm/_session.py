@@ -19,6 +19,11 @@ In async code an attribute that is not loaded raises
 ``UnloadedAttributeError``; the sync ``Session`` loads it. A session is used by
 one task at a time: a second task calling into it while the first is inside
 an operation gets an ``InvalidRequestError`` at once.
+
+Session events (``ferryman.event``: ``before_flush``, ``after_commit``, and the
+mapper events a flush fires) are in ``_events``. They are sync functions; an
+``Session`` with flush listeners runs its flush in a worker thread through
+``run_sync``, so that they get a sync ``Session`` and ``Connection`` that work.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, cast, overload
 from .. import exc
 from ..engine._result import Result
 from ..engine._result import Result
@@ -38,6 +43,15 @@ from ._dml import (
     dml_synchronized,
     objects_from_rows,
     objects_result,
+)
+from ._events import (
+    SESSION_DISPATCH,
+    FlushContext,
+    FlushEvents,
+    SessionDispatch,
+    flush_needs_events,
+    persistence_listeners,
+    session_dispatch_for,
 )
 from ._flush import flush_plan, single_statement_flush
 from ._loading import (
@@ -172,6 +186,11 @@ class Session:
         self.autobegin = autobegin
         self.info: dict[str, Any] = dict(info or {})
         self.sync_session_class = sync_session_class
+        events_class = type(self)
+        try:
+            self.dispatch: SessionDispatch = SESSION_DISPATCH[events_class]
+        except KeyError:
+            self.dispatch = session_dispatch_for(events_class)
         self._core = SessionCore()
         self._core.sync_front = self
         self._conn: Any = None
@@ -394,6 +413,10 @@ class Session:
             conn = self._conn if self._conn is not None else self._connection()
             if read and self._defer_begin or self._single_write:
                 raw = conn._execute_unbegun(orm_statement, params, True)
+            elif conn._dispatch.execute_events:
+                raw = conn._with_events(
+                    orm_statement, params, None, lambda s, p: conn._execute(s, p, None), True
+                )
             else:
                 raw = conn._run(conn._cache.prepare(orm_statement, params), True, True)
             populate = populate_existing(statement, options)
@@ -497,7 +520,12 @@ class Session:
             return
         conn = self._connection()
         try:
-            run_plan(flush_plan(core), self._execute_step)
+            if (self.dispatch.before_flush or persistence_listeners[0]) and flush_needs_events(
+                self
+            ):
+                self._flush_with_events(conn)
+            else:
+                run_plan(flush_plan(core), self._execute_step)
         except BaseException as err:
             if self._savepoints and isinstance(err, exc.DBAPIError):
                 self._savepoints[-1].rollback()
@@ -508,6 +536,21 @@ class Session:
             except exc.FerrymanError:
                 pass
             raise
+
+    def _flush_with_events(self, conn: Any) -> None:
+        """A flush with listeners: ``before_flush``, then the plan firing mapper events.
+        The async front end runs it in a worker thread through ``run_sync`` (so the
+        listeners get a sync session and connection over the async ones)."""
+        self._no_autoflush += 1
+        try:
+            if self.dispatch.before_flush:
+                context = FlushContext(self)
+                for listener in self.dispatch.before_flush:
+                    listener.call(self, context, None)
+            if self._core.has_changes():
+                run_plan(flush_plan(self._core, FlushEvents(self, conn)), self._execute_step)
+        finally:
+            self._no_autoflush -= 1
 
     def begin(self) -> SessionTransaction:
         """Begin a transaction explicitly: ``async with session.begin(): ...``."""
@@ -538,6 +581,12 @@ class Session:
                 self._single_write = (
                     self._write_alone
                     and (not conn.in_transaction())
+                    and (
+                        not (
+                            (self.dispatch.before_flush or persistence_listeners[0])
+                            and flush_needs_events(self)
+                        )
+                    )
                     and single_statement_flush(core)
                 )
             try:
@@ -549,6 +598,10 @@ class Session:
                 conn.commit()
             self._core.after_commit(self.expire_on_commit)
             self._end_transaction()
+            if self.dispatch.after_commit:
+                session = self
+                for listener in self.dispatch.after_commit:
+                    listener.call(session)
 
     def rollback(self) -> None:
         """Roll the transaction back: objects it inserted leave the session, objects it
@@ -859,11 +912,14 @@ class sessionmaker(Generic[S]):
         self.bind = bind
         self.class_: Any = class_ or Session
         self.kw = kwargs
+        sync_class = self.class_
+        self.dispatch = SessionDispatch([(session_dispatch_for(sync_class), False)])
 
     def __call__(self, **local_kwargs: Any) -> S:
         kwargs = {**self.kw, **local_kwargs}
         bind = kwargs.pop("bind", self.bind)
         session: S = self.class_(bind, **kwargs)
+        cast(Any, session).dispatch = self.dispatch
         return session
 
     def begin(self) -> Any:

@@ -15,6 +15,11 @@ In async code an attribute that is not loaded raises
 ``UnloadedAttributeError``; the sync ``Session`` loads it. A session is used by
 one task at a time: a second task calling into it while the first is inside
 an operation gets an ``InvalidRequestError`` at once.
+
+Session events (``ferryman.event``: ``before_flush``, ``after_commit``, and the
+mapper events a flush fires) are in ``_events``. They are sync functions; an
+``AsyncSession`` with flush listeners runs its flush in a worker thread through
+``run_sync``, so that they get a sync ``Session`` and ``Connection`` that work.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, cast, overload
 
 from .. import exc
 from ..engine._result import Result
@@ -36,6 +41,15 @@ from ._dml import (
     dml_synchronized,
     objects_from_rows,
     objects_result,
+)
+from ._events import (
+    SESSION_DISPATCH,
+    FlushContext,
+    FlushEvents,
+    SessionDispatch,
+    flush_needs_events,
+    persistence_listeners,
+    session_dispatch_for,
 )
 from ._flush import flush_plan, single_statement_flush
 from ._loading import (
@@ -64,6 +78,9 @@ __all__ = ["AsyncSession", "AsyncSessionTransaction", "async_sessionmaker"]
 ASYNC = True
 T = TypeVar("T")
 S = TypeVar("S")
+
+if ASYNC:
+    from ._session import Session
 
 
 # Who is running an operation: a task, or (sync sessions) a thread.
@@ -163,6 +180,10 @@ class AsyncSession:
     """An async unit of work over one engine: ``async with AsyncSession(engine) as
     session: ...``. See the module docstring."""
 
+    if ASYNC:
+        # the sync class of sync_session and run_sync(), whose event listeners apply
+        sync_session_class: Any = Session
+
     def __init__(
         self,
         bind: Any = None,
@@ -181,7 +202,17 @@ class AsyncSession:
         self.expire_on_commit = expire_on_commit
         self.autobegin = autobegin
         self.info: dict[str, Any] = dict(info or {})
-        self.sync_session_class = sync_session_class
+        if ASYNC:
+            self.sync_session_class = sync_session_class or type(self).sync_session_class
+            events_class = self.sync_session_class
+            self._sync_session: Any = None
+        else:
+            self.sync_session_class = sync_session_class
+            events_class = type(self)
+        try:  # the listeners shared by the sessions of the class
+            self.dispatch: SessionDispatch = SESSION_DISPATCH[events_class]
+        except KeyError:
+            self.dispatch = session_dispatch_for(events_class)
         self._core = SessionCore()
         if ASYNC:
             self._core.async_front = self
@@ -440,6 +471,10 @@ class AsyncSession:
             conn = self._conn if self._conn is not None else await self._connection()
             if (read and self._defer_begin) or self._single_write:  # _execute_step's rule
                 raw = await conn._execute_unbegun(orm_statement, params, True)
+            elif conn._dispatch.execute_events:
+                raw = await conn._with_events(
+                    orm_statement, params, None, lambda s, p: conn._execute(s, p, None), True
+                )
             else:
                 raw = await conn._run(conn._cache.prepare(orm_statement, params), True, True)
             populate = populate_existing(statement, options)
@@ -566,7 +601,12 @@ class AsyncSession:
             return
         conn = await self._connection()
         try:
-            await run_plan_async(flush_plan(core), self._execute_step)
+            if (self.dispatch.before_flush or persistence_listeners[0]) and flush_needs_events(
+                self
+            ):
+                await self._flush_with_events(conn)
+            else:
+                await run_plan_async(flush_plan(core), self._execute_step)
         except BaseException as err:
             if self._savepoints and isinstance(err, exc.DBAPIError):
                 # Inside begin_nested(): only the savepoint is lost; the transaction
@@ -579,6 +619,26 @@ class AsyncSession:
             except exc.FerrymanError:
                 pass
             raise
+
+    async def _flush_with_events(self, conn: Any) -> None:
+        """A flush with listeners: ``before_flush``, then the plan firing mapper events.
+        The async front end runs it in a worker thread through ``run_sync`` (so the
+        listeners get a sync session and connection over the async ones)."""
+        if ASYNC:
+            await self.run_sync(lambda session: session._flush_with_events(session._conn))
+            return
+        self._no_autoflush += 1  # a query in a listener must not flush again
+        try:
+            if self.dispatch.before_flush:
+                context = FlushContext(self)
+                for listener in self.dispatch.before_flush:
+                    listener.call(self, context, None)
+            if self._core.has_changes():
+                await run_plan_async(
+                    flush_plan(self._core, FlushEvents(self, conn)), self._execute_step
+                )
+        finally:
+            self._no_autoflush -= 1
 
     def begin(self) -> AsyncSessionTransaction:
         """Begin a transaction explicitly: ``async with session.begin(): ...``."""
@@ -613,6 +673,10 @@ class AsyncSession:
                 self._single_write = (
                     self._write_alone
                     and not conn.in_transaction()
+                    and not (  # listeners may write more
+                        (self.dispatch.before_flush or persistence_listeners[0])
+                        and flush_needs_events(self)
+                    )
                     and single_statement_flush(core)
                 )
             try:
@@ -624,6 +688,10 @@ class AsyncSession:
                 await conn.commit()
             self._core.after_commit(self.expire_on_commit)
             await self._end_transaction()
+            if self.dispatch.after_commit:
+                session = self.sync_session if ASYNC else self
+                for listener in self.dispatch.after_commit:
+                    listener.call(session)
 
     async def rollback(self) -> None:
         """Roll the transaction back: objects it inserted leave the session, objects it
@@ -845,25 +913,14 @@ class AsyncSession:
             """Call ``fn(session, *args, **kwargs)`` in a worker thread, where
             ``session`` is a sync ``Session`` on this session's connection and identity
             map (sync code inside it lazy-loads as in any sync session)."""
-            from ._session import Session
-
             async with self._op():
                 self._check_usable()
                 conn = await self._connection()
                 core = self._core
 
                 def call(view: Any) -> T:
-                    cls = self.sync_session_class or Session
-                    sync = cls.__new__(cls)
-                    Session.__init__(
-                        sync,
-                        view.engine,
-                        autoflush=self.autoflush,
-                        expire_on_commit=self.expire_on_commit,
-                    )
-                    sync._core = core
+                    sync = self._sync_view(view.engine)
                     sync._conn = view
-                    sync._owns_conn = False
                     sync._begun = self._begun
                     previous = core.sync_front, core.loader_thread
                     core.sync_front, core.loader_thread = sync, threading.get_ident()
@@ -874,6 +931,32 @@ class AsyncSession:
 
                 value: T = await conn.run_sync(call)
                 return value
+
+        def _sync_view(self, bind: Any) -> Any:
+            """A sync session (of ``sync_session_class``) sharing this one's identity
+            map, info and event listeners, with no connection of its own."""
+            cls = self.sync_session_class
+            sync = cls.__new__(cls)
+            Session.__init__(
+                sync, bind, autoflush=self.autoflush, expire_on_commit=self.expire_on_commit
+            )
+            sync._core = self._core
+            sync._owns_conn = False
+            sync.info = self.info
+            sync.dispatch = self.dispatch
+            return sync
+
+        @property
+        def sync_session(self) -> Any:
+            """The sync ``Session`` this session's event listeners receive: it shares
+            the identity map, ``new`` / ``dirty`` / ``deleted``, ``info`` and listeners
+            (``event.listen(async_session.sync_session, ...)`` is listening on this
+            session). It has no connection: work that needs the database goes through
+            ``await session.run_sync(fn)``."""
+            if self._sync_session is None:
+                bind = getattr(self.bind, "sync_engine", self.bind)
+                self._sync_session = self._sync_view(bind)
+            return self._sync_session
 
     else:
 
@@ -991,11 +1074,18 @@ class async_sessionmaker(Generic[S]):
         self.bind = bind
         self.class_: Any = class_ or AsyncSession
         self.kw = kwargs
+        if ASYNC:
+            sync_class = kwargs.get("sync_session_class") or self.class_.sync_session_class
+        else:
+            sync_class = self.class_
+        # listeners registered on this factory apply to the sessions it makes
+        self.dispatch = SessionDispatch([(session_dispatch_for(sync_class), False)])
 
     def __call__(self, **local_kwargs: Any) -> S:
         kwargs = {**self.kw, **local_kwargs}
         bind = kwargs.pop("bind", self.bind)
         session: S = self.class_(bind, **kwargs)
+        cast(Any, session).dispatch = self.dispatch
         return session
 
     def begin(self) -> Any:
