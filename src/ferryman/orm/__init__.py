@@ -29,8 +29,10 @@ from ._declarative import (
     declared_attr,
     deferred,
     mapped_column,
+    query_expression,
     registry,
     relationship,
+    synonym,
     validates,
 )
 from ._events import AttributeEventToken
@@ -47,8 +49,10 @@ from ._options import (
     noload,
     raiseload,
     selectinload,
+    subqueryload,
     undefer,
     undefer_group,
+    with_expression,
     with_parent,
 )
 from ._session import Session, SessionTransaction, sessionmaker
@@ -95,15 +99,19 @@ __all__ = [
     "load_only",
     "mapped_column",
     "noload",
+    "query_expression",
     "raiseload",
     "registry",
     "relationship",
     "select",
     "selectinload",
     "sessionmaker",
+    "subqueryload",
+    "synonym",
     "undefer",
     "undefer_group",
     "validates",
+    "with_expression",
     "with_parent",
 ]
 

@@ -56,8 +56,10 @@ __all__ = [
     "declared_attr",
     "deferred",
     "mapped_column",
+    "query_expression",
     "registry",
     "relationship",
+    "synonym",
     "validates",
 ]
 
@@ -194,12 +196,45 @@ class _Deferred:
 
 
 class _ColumnPropertySpec:
-    """``column_property(expression)`` in a class body."""
+    """``column_property(expression)`` (or ``query_expression()``) in a class body."""
 
-    def __init__(self, expression: Any, deferred: bool, group: str | None) -> None:
+    def __init__(
+        self, expression: Any, deferred: bool, group: str | None, per_query: bool = False
+    ) -> None:
         self.expression = expression
         self.deferred = deferred or group is not None
         self.group = group
+        self.per_query = per_query
+
+
+def query_expression(default_expr: Any = None) -> Any:
+    """An attribute a query fills with SQL of its choosing, ``with_expression(User.x,
+    expr)``; without it the attribute is ``default_expr``'s value (None)."""
+    from ..sql._elements import null
+
+    expression = default_expr if default_expr is not None else null()
+    return _ColumnPropertySpec(expression, False, None, per_query=True)
+
+
+class synonym:
+    """Another name for a mapped attribute: ``username = synonym("name")`` reads and
+    writes ``name`` on objects, and is ``User.name`` in SQL."""
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise exc.ArgumentError(f"synonym() takes an attribute name, not {name!r}")
+        self.name = name
+
+    def __set_name__(self, owner: type, key: str) -> None:
+        self.key = key
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return getattr(owner, self.name)
+        return getattr(obj, self.name)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        setattr(obj, self.name, value)
 
 
 def column_property(expression: Any, *, deferred: bool = False, group: str | None = None) -> Any:
@@ -748,7 +783,7 @@ def _map_class(cls: type, reg: registry) -> Mapper:
         deferred_keys=deferred_keys,
     )
     for key, spec in expressions.items():
-        mapper.add_expression(key, spec.expression, spec.deferred, spec.group)
+        mapper.add_expression(key, spec.expression, spec.deferred, spec.group, spec.per_query)
     cls.__mapper__ = mapper  # type: ignore[attr-defined]
     forget_select_head(cls)  # a class mapped again: select(cls) works out its parts anew
     cls.__table__ = table  # type: ignore[attr-defined]

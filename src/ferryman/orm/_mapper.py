@@ -35,6 +35,7 @@ class ColumnProperty:
 
     is_relationship = False
     is_expression = False  # a column_property(): a SQL expression, not a table column
+    is_query_expression = False  # a query_expression(): with_expression() fills it
     uselist = False
     validator: Any = None  # (function, include_removes, include_backrefs): @validates
 
@@ -161,7 +162,9 @@ class Mapper:
     def base_mapper(self) -> Mapper:
         return self
 
-    def add_expression(self, key: str, expression: Any, deferred: bool, group: str | None) -> None:
+    def add_expression(
+        self, key: str, expression: Any, deferred: bool, group: str | None, per_query: bool = False
+    ) -> None:
         """A ``column_property()``: loaded with the object's query (unless deferred),
         never written."""
         if key in self.attrs_by_key:
@@ -176,6 +179,7 @@ class Mapper:
         )
         prop = ColumnProperty(key, clause, self)
         prop.is_expression = True
+        prop.is_query_expression = per_query
         self.expression_attrs.append(prop)
         self.attrs_by_key[key] = prop
         if deferred:

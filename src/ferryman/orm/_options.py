@@ -26,8 +26,10 @@ __all__ = [
     "noload",
     "raiseload",
     "selectinload",
+    "subqueryload",
     "undefer",
     "undefer_group",
+    "with_expression",
     "with_parent",
 ]
 
@@ -44,7 +46,12 @@ class Load:
 
     def _option_key(self, binds: list[Any]) -> Any:
         return tuple(
-            (attr if isinstance(attr, str) else attr._orm_entity_key(), strategy, args)
+            (
+                attr if isinstance(attr, str) else attr._orm_entity_key(),
+                strategy,
+                # with_expression()'s SQL: its structure, its values among the binds
+                args[0][1]._key(binds) if strategy == "with_expression" else args,
+            )
             for attr, strategy, args in self.chain
         )
 
@@ -72,6 +79,9 @@ class Load:
 
     def selectinload(self, attr: Any, recursion_depth: int | None = None) -> Load:
         return self._then(attr, "selectin", _recursion(recursion_depth))
+
+    def subqueryload(self, attr: Any) -> Load:
+        return self._then(attr, "selectin")
 
     def lazyload(self, attr: Any) -> Load:
         return self._then(attr, "select")
@@ -191,6 +201,30 @@ def load_only(*attrs: Any) -> Load:
         raise exc.ArgumentError("load_only() takes columns of one class; give one per class")
     keys = tuple(attr.key for attr in attrs)
     return Load(((attrs[0], "load_only", (("keys", keys),)),))
+
+
+def with_expression(attr: Any, expression: Any) -> Load:
+    """Fill a ``query_expression()`` attribute with this SQL in this query:
+    ``select(User).options(with_expression(User.score, User.a + User.b))``."""
+    _column_option(attr, "with_expression")
+    if not getattr(attr.prop, "is_query_expression", False):
+        raise exc.ArgumentError(
+            f"with_expression() fills attributes declared with query_expression(); "
+            f"{attr} is not one"
+        )
+    clause = (
+        expression.__clause_element__()
+        if hasattr(expression, "__clause_element__")
+        else expression
+    )
+    return Load(((attr, "with_expression", (("expr", clause),)),))
+
+
+def subqueryload(attr: Any) -> Load:
+    """SQLAlchemy's "load the relationship with the query as a subquery": here the same
+    objects come from ``selectinload``'s second query, by the parents' keys (which
+    costs less than running the first query again as a subquery)."""
+    return _start(attr, "selectin")
 
 
 def contains_eager(attr: Any, alias: Any = None) -> Load:

@@ -29,7 +29,9 @@ from ..sql._selectable import Join, Select
 __all__ = ["EntityLoad", "QueryContext", "compile_orm_select", "entity_mapper"]
 
 # Loader options about an entity's columns (the others are about relationships).
-COLUMN_STRATEGIES = frozenset({"defer", "undefer", "undefer_group", "load_only"})
+COLUMN_STRATEGIES = frozenset(
+    {"defer", "undefer", "undefer_group", "load_only", "with_expression"}
+)
 
 _CACHE: dict[Any, QueryContext] = {}
 _CACHE_SIZE = 1000
@@ -154,18 +156,19 @@ def _loaded_keys(mapper: Any, options: list[Any], expressions: bool) -> list[str
             keys.update(k for k, group in mapper.deferred_keys.items() if group == attr)
         elif strategy == "defer" and attr.key not in mapper.pk_keys:
             keys.discard(attr.key)
-        elif strategy == "undefer":
+        elif strategy in ("undefer", "with_expression"):
             keys.add(attr.key)
     props = [*mapper.column_attrs, *(mapper.expression_attrs if expressions else ())]
     return [p.key for p in props if p.key in keys]
 
 
-def _select_column(mapper: Any, source: Any, key: str) -> Any:
+def _select_column(mapper: Any, source: Any, key: str, given: dict[str, Any]) -> Any:
     """What the SELECT has for an attribute: the table's (or alias's) column, or a
-    column_property()'s expression, labelled."""
+    column_property()'s expression (a with_expression() one: ``given``), labelled."""
     prop = mapper.attrs_by_key[key]
     if prop.is_expression:
-        return prop.column.label(f"{mapper.local_table.name}_{key}")
+        expression = given.get(key, prop.column)
+        return expression.label(f"{mapper.local_table.name}_{key}")
     return source.c[prop.column.name]
 
 
@@ -185,7 +188,12 @@ def _compile(stmt: Select, binds: list[Any]) -> QueryContext:
             if column_options or own:
                 keys_loaded = _loaded_keys(mapper, column_options, own)
             load = EntityLoad(mapper, core_column, len(base), keys_loaded)
-            base.extend(_select_column(mapper, core_column, k) for k in load.keys)
+            given = {
+                o.chain[0][0].key: dict(o.chain[0][2])["expr"]
+                for o in column_options
+                if o.chain[0][1] == "with_expression" and o.chain[0][0].prop.parent is mapper
+            }
+            base.extend(_select_column(mapper, core_column, k, given) for k in load.keys)
             loads.append(load)
             context.items.append(("entity", load))
             keys.append(getattr(entity, "__name__", mapper.class_.__name__))

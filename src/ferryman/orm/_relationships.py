@@ -49,7 +49,9 @@ _READABLE = {MANYTOONE: "many-to-one", ONETOMANY: "one-to-many", MANYTOMANY: "ma
 
 _ALL_CASCADES = frozenset({"save-update", "merge", "refresh-expire", "expunge", "delete"})
 _KNOWN_CASCADES = _ALL_CASCADES | {"delete-orphan", "all", "none"}
-_LAZY = frozenset({"select", "joined", "selectin", "raise", "raise_on_sql", "noload", True, False})
+_LAZY = frozenset(
+    {"select", "joined", "selectin", "subquery", "raise", "raise_on_sql", "noload", True, False}
+)
 
 
 class RelationshipProperty(RelationshipSQL):
@@ -107,7 +109,8 @@ class RelationshipProperty(RelationshipSQL):
                 )
             self.cascade = self.cascade - {"save-update"}
         self._order_by = order_by
-        self.lazy = {True: "select", False: "joined"}.get(lazy, lazy)
+        # "subquery" loads as "selectin" does: the same objects, by key, in one more query
+        self.lazy = {True: "select", False: "joined", "subquery": "selectin"}.get(lazy, lazy)
         self._foreign_keys = foreign_keys
         self._secondary = secondary
         self._remote_side = remote_side
