@@ -85,3 +85,29 @@ async def test_synonyms_expressions_and_subquery_loading(league: Any, make_sessi
         assert [(t.name, len(t.members)) for t in teams.all()] == [("crimson", 2), ("blues", 1)]
     with pytest.raises(exc.ArgumentError, match="query_expression"):
         with_expression(Member.points, Member.bonus)
+
+
+async def test_bundles(league: Any, make_session: Any) -> None:
+    from ferryman.orm import Bundle
+
+    class Pair(Bundle):
+        def make(self, values: Any) -> Any:
+            return tuple(values)
+
+    points = Bundle("points", Member.id, Member.points)
+    async with make_session() as session:
+        stmt = select(Team.name, points).join(Team.members).order_by(Member.id)
+        rows = (await session.execute(stmt)).all()
+        assert [(name, p.id, p.points) for name, p in rows] == [
+            ("reds", 1, 3),
+            ("reds", 2, 5),
+            ("blues", 3, 1),
+        ]
+        assert rows[0]._fields == ("name", "points")
+        mine = await session.scalars(
+            select(Pair("p", Member.id, Member.bonus)).order_by(Member.id)
+        )
+        assert mine.all() == [(1, 1), (2, 0), (3, 9)]
+        assert points.c.points is points.exprs[1]
+    with pytest.raises(exc.ArgumentError, match="at least one column"):
+        Bundle("empty")

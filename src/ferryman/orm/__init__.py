@@ -17,6 +17,7 @@ from ._attributes import (
     QueryableAttribute,
     RelationshipAttribute,
 )
+from ._bundle import Bundle
 from ._dataclasses import MappedAsDataclass
 from ._declarative import (
     AsyncAttrs,
@@ -66,6 +67,7 @@ __all__ = [
     "AsyncSessionTransaction",
     "AttributeEventToken",
     "AttributeState",
+    "Bundle",
     "ColumnAttribute",
     "ColumnProperty",
     "DeclarativeBase",

@@ -160,6 +160,10 @@ def build_rows(
     for kind, item in context.items:
         if kind == "entity":
             getters.append(_row_loader(item, core, populate, selectins, made))
+        elif kind == "bundle":
+            start, count, bundle = item
+            end = start + count
+            getters.append(lambda raw, s=start, e=end, b=bundle: b.make(raw[s:e]))
         else:
             getters.append(itemgetter(item))
     if len(getters) == 1:

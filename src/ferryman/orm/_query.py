@@ -197,6 +197,10 @@ def _compile(stmt: Select, binds: list[Any]) -> QueryContext:
             loads.append(load)
             context.items.append(("entity", load))
             keys.append(getattr(entity, "__name__", mapper.class_.__name__))
+        elif getattr(core_column, "__visit_name__", None) == "bundle":
+            context.items.append(("bundle", (len(base), len(core_column.exprs), core_column)))
+            base.extend(core_column.exprs)
+            keys.append(core_column.name)
         else:
             context.items.append(("column", len(base)))
             base.append(core_column)

@@ -170,7 +170,7 @@ class Select(ClauseElement):
         self._entities = None
         self._columns = tuple(columns)
         for c in columns:  # a loop, not all(...): this runs for every query built
-            if not isinstance(c, ColumnElement):
+            if not isinstance(c, ColumnElement) or c.__visit_name__ == "bundle":
                 if any(hasattr(c, "_orm_entity_key") for c in columns):
                     self._entities = self._columns
                 self._columns = tuple([_column_entity(c) for c in columns])
