@@ -247,6 +247,11 @@ class RelationshipAttribute(QueryableAttribute[_T]):
     def __set__(self, obj: Any, value: Any) -> None:
         if self.prop.mapper is None:
             self.prop.parent.registry.configure()
+        if self.prop.lazy in ("write_only", "dynamic"):
+            from ._write_only import set_big_collection
+
+            set_big_collection(obj, self.prop, value)
+            return
         if self.prop.uselist:
             set_collection(obj, self.prop, value)
         else:
@@ -267,6 +272,10 @@ def missing(obj: Any, attr: QueryableAttribute[Any]) -> Any:
     key = attr.key
     if prop.is_relationship and prop.mapper is None:
         prop.parent.registry.configure()
+    if getattr(prop, "lazy", None) in ("write_only", "dynamic"):
+        from ._write_only import big_collection
+
+        return big_collection(obj, prop)  # never loaded: a writer / a query
     if state.key is None:  # transient or pending: nothing to load
         if getattr(prop, "uselist", False):
             return obj.__dict__.setdefault(key, new_collection(obj, prop, ()))
@@ -415,6 +424,8 @@ def _check_target(prop: Any, value: Any) -> None:
 def _link(target: Any, reverse: Any, obj: Any, initiator: Any) -> None:
     """Put ``obj`` on ``target``'s side of the relationship (if that side is loaded, or
     ``target`` is new)."""
+    if reverse.lazy in ("write_only", "dynamic"):
+        return  # a collection never held in memory: the foreign key says it all
     td = target.__dict__
     if reverse.uselist:
         collection = td.get(reverse.key)
@@ -429,6 +440,8 @@ def _link(target: Any, reverse: Any, obj: Any, initiator: Any) -> None:
 
 
 def _unlink(target: Any, reverse: Any, obj: Any, initiator: Any) -> None:
+    if reverse.lazy in ("write_only", "dynamic"):
+        return
     td = target.__dict__
     if reverse.uselist:
         collection = td.get(reverse.key)

@@ -583,7 +583,11 @@ def _finish(
         if mapper is not last:
             last, known = mapper, per_mapper.get(mapper)
             if known is None:
-                collections = [r for r in mapper.relationships.values() if r.uselist]
+                collections = [
+                    r
+                    for r in mapper.relationships.values()
+                    if r.uselist and r.lazy not in ("write_only", "dynamic")
+                ]
                 known = per_mapper[mapper] = (core.identity_map_for(mapper), collections)
             imap, collections = known
         state.key = ident

@@ -50,7 +50,19 @@ _READABLE = {MANYTOONE: "many-to-one", ONETOMANY: "one-to-many", MANYTOMANY: "ma
 _ALL_CASCADES = frozenset({"save-update", "merge", "refresh-expire", "expunge", "delete"})
 _KNOWN_CASCADES = _ALL_CASCADES | {"delete-orphan", "all", "none"}
 _LAZY = frozenset(
-    {"select", "joined", "selectin", "subquery", "raise", "raise_on_sql", "noload", True, False}
+    {
+        "select",
+        "joined",
+        "selectin",
+        "subquery",
+        "raise",
+        "raise_on_sql",
+        "noload",
+        "write_only",
+        "dynamic",
+        True,
+        False,
+    }
 )
 
 
@@ -85,7 +97,7 @@ class RelationshipProperty(RelationshipSQL):
         if lazy not in _LAZY:
             raise exc.ArgumentError(
                 f"relationship(lazy={lazy!r}): use one of 'select', 'joined', 'selectin', "
-                "'raise', 'raise_on_sql', 'noload'"
+                "'subquery', 'raise', 'raise_on_sql', 'noload', 'write_only', 'dynamic'"
             )
         if back_populates is not None and backref is not None:
             raise exc.ArgumentError("relationship() takes back_populates or backref, not both")

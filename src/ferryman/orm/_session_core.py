@@ -141,6 +141,9 @@ class SessionCore:
             value = d[rel.key]
             for item in value if rel.uselist else ([value] if value is not None else []):
                 self.cascade_add(item)
+        if "_fm_write_only_pending" in d:  # added to a write-only collection before the
+            for item in d.pop("_fm_write_only_pending"):  # object joined a session
+                self.cascade_add(item)
 
     def cascade_pending(self) -> None:
         """Before a flush: whatever new and changed objects reach joins the session."""
