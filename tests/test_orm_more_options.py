@@ -111,3 +111,24 @@ async def test_bundles(league: Any, make_session: Any) -> None:
         assert points.c.points is points.exprs[1]
     with pytest.raises(exc.ArgumentError, match="at least one column"):
         Bundle("empty")
+
+
+async def test_loader_criteria(league: Any, make_session: Any) -> None:
+    from ferryman.orm import selectinload, with_loader_criteria
+
+    async with make_session() as session:
+        strong = with_loader_criteria(Member, Member.points >= 3)
+        members = await session.scalars(select(Member).options(strong).order_by(Member.id))
+        assert [m.id for m in members.all()] == [1, 2]
+        stmt = (
+            select(Team)
+            .options(
+                selectinload(Team.members), with_loader_criteria(Member, lambda m: m.bonus > 0)
+            )
+            .order_by(Team.id)
+            .execution_options(populate_existing=True)
+        )
+        teams = (await session.scalars(stmt)).all()
+        assert [[m.id for m in t.members] for t in teams] == [[1], [3]]
+    with pytest.raises(exc.ArgumentError, match="mapped class"):
+        with_loader_criteria("Member", True)

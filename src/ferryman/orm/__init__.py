@@ -54,6 +54,7 @@ from ._options import (
     undefer,
     undefer_group,
     with_expression,
+    with_loader_criteria,
     with_parent,
 )
 from ._session import Session, SessionTransaction, sessionmaker
@@ -114,6 +115,7 @@ __all__ = [
     "undefer_group",
     "validates",
     "with_expression",
+    "with_loader_criteria",
     "with_parent",
 ]
 

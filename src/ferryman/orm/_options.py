@@ -30,6 +30,7 @@ __all__ = [
     "undefer",
     "undefer_group",
     "with_expression",
+    "with_loader_criteria",
     "with_parent",
 ]
 
@@ -49,8 +50,9 @@ class Load:
             (
                 attr if isinstance(attr, str) else attr._orm_entity_key(),
                 strategy,
-                # with_expression()'s SQL: its structure, its values among the binds
-                args[0][1]._key(binds) if strategy == "with_expression" else args,
+                # with_expression()'s and with_loader_criteria()'s SQL: its structure,
+                # its values among the statement's binds
+                args[0][1]._key(binds) if strategy in ("with_expression", "criteria") else args,
             )
             for attr, strategy, args in self.chain
         )
@@ -218,6 +220,19 @@ def with_expression(attr: Any, expression: Any) -> Load:
         else expression
     )
     return Load(((attr, "with_expression", (("expr", clause),)),))
+
+
+def with_loader_criteria(entity: Any, criteria: Any, include_aliases: bool = False) -> Load:
+    """A condition for every load of ``entity`` in this query: the statement's own
+    rows of it, and the relationships its ``selectinload`` / ``lazy="selectin"`` loads
+    bring (``with_loader_criteria(Post, Post.deleted.is_(False))``). ``criteria`` may be
+    a function of the class. Joined eager loads and later lazy loads don't take it."""
+    if getattr(entity, "__mapper__", None) is None:
+        raise exc.ArgumentError(f"with_loader_criteria() takes a mapped class, not {entity!r}")
+    if callable(criteria) and not hasattr(criteria, "_compiler_dispatch"):
+        criteria = criteria(entity)
+    clause = criteria.__clause_element__() if hasattr(criteria, "__clause_element__") else criteria
+    return Load(((entity, "criteria", (("expr", clause),)),))
 
 
 def subqueryload(attr: Any) -> Load:

@@ -30,7 +30,7 @@ __all__ = ["EntityLoad", "QueryContext", "compile_orm_select", "entity_mapper"]
 
 # Loader options about an entity's columns (the others are about relationships).
 COLUMN_STRATEGIES = frozenset(
-    {"defer", "undefer", "undefer_group", "load_only", "with_expression"}
+    {"defer", "undefer", "undefer_group", "load_only", "with_expression", "criteria"}
 )
 
 _CACHE: dict[Any, QueryContext] = {}
@@ -98,6 +98,7 @@ class QueryContext:
 
     __slots__ = (
         "core",
+        "criteria",
         "eager_order",
         "first_binds",
         "items",
@@ -114,6 +115,7 @@ class QueryContext:
         self.unique_required = False
         self.eager_order: list[Any] = []  # joined collections' own order_by, adapted
         self.one_statement = True  # no selectin load: the query is its one statement
+        self.criteria: tuple[Any, ...] = ()  # with_loader_criteria(): for the loads it runs
 
 
 def compile_orm_select(stmt: Select, key: Any, binds: list[Any]) -> QueryContext:
@@ -146,7 +148,8 @@ def _loaded_keys(mapper: Any, options: list[Any], expressions: bool) -> list[str
     mine = [
         o.chain[0]
         for o in options
-        if isinstance(o.chain[0][0], str) or o.chain[0][0].prop.parent is mapper
+        if o.chain[0][1] != "criteria"
+        and (isinstance(o.chain[0][0], str) or o.chain[0][0].prop.parent is mapper)
     ]
     for _attr, strategy, args in mine:  # load_only first: the others adjust what it left
         if strategy == "load_only":
@@ -177,6 +180,8 @@ def _compile(stmt: Select, binds: list[Any]) -> QueryContext:
     column_options = [o for o in stmt._options if o.chain[0][1] in COLUMN_STRATEGIES]
     options = tuple(o for o in stmt._options if o.chain[0][1] not in COLUMN_STRATEGIES)
     context = QueryContext(None, binds)
+    context.criteria = tuple(o for o in column_options if o.chain[0][1] == "criteria")
+    where_extra: list[Any] = []  # with_loader_criteria() of the statement's entities
     base: list[Any] = []  # the statement's own columns, entities expanded
     loads: list[EntityLoad] = []
     keys: list[str] = []
@@ -193,6 +198,12 @@ def _compile(stmt: Select, binds: list[Any]) -> QueryContext:
                 for o in column_options
                 if o.chain[0][1] == "with_expression" and o.chain[0][0].prop.parent is mapper
             }
+            if core_column is mapper.local_table:
+                where_extra.extend(
+                    dict(o.chain[0][2])["expr"]
+                    for o in column_options
+                    if o.chain[0][1] == "criteria" and entity_mapper(o.chain[0][0]) is mapper
+                )
             base.extend(_select_column(mapper, core_column, k, given) for k in load.keys)
             loads.append(load)
             context.items.append(("entity", load))
@@ -209,6 +220,8 @@ def _compile(stmt: Select, binds: list[Any]) -> QueryContext:
     columns, joins = _eager(loads, options, base, context)
     context.one_statement = not any(_has_selectin(load) for load in loads)
     if joins and context.unique_required and (stmt._limit is not None or stmt._offset is not None):
+        if where_extra:
+            stmt = stmt._copy(_where=stmt._where + tuple(where_extra))
         context.core = _wrapped(stmt, base, loads, options, context)
         return context
     froms = list(stmt.get_final_froms())
@@ -220,6 +233,7 @@ def _compile(stmt: Select, binds: list[Any]) -> QueryContext:
         _entities=None,
         _options=(),
         _order_by=stmt._order_by + tuple(context.eager_order),
+        _where=stmt._where + tuple(where_extra),
     )
     return context
 
@@ -373,7 +387,7 @@ def _plan_relationships(
             sub = _shift(rest, depth + 1)
             if args.get("recursion_depth") is not None:
                 sub += _recursion(rel, args["recursion_depth"], rest, depth)
-            load.selectin.append((rel, tuple(sub)))
+            load.selectin.append((rel, (*sub, *context.criteria)))
         elif strategy in ("raise", "raise_on_sql", "noload"):
             load.lazy[key] = strategy
         elif key in chosen and strategy == "select":
