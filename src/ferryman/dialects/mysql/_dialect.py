@@ -135,6 +135,18 @@ def _undecorated(type_: TypeEngine) -> TypeEngine:
     return type_
 
 
+# How values travel that MySQL's drivers don't take or give as the type's Python
+# values: (to the database, from it); None: as they are.
+_CONVERSIONS: list[tuple[Any, tuple[Any, Any]]] = [
+    (JSONIndexType | JSONPathType, (json_path, None)),
+    (JSON, (_json_text, _json_value)),
+    (Interval, (_microseconds, _from_microseconds)),
+    (Uuid, (_uuid_text, _uuid_value)),
+    (Boolean, (None, _bool)),
+    (Time, (None, _time_value)),
+]
+
+
 class MySQLCompiler(SQLCompiler):
     """MySQL's flavour: backtick identifiers, AUTO_INCREMENT, CONCAT(), ON DUPLICATE
     KEY UPDATE, multi-table UPDATE / DELETE, and no UPDATE ... RETURNING."""
@@ -524,31 +536,17 @@ class MySQLDialect(Dialect):
         return f"SET TRANSACTION ISOLATION LEVEL {isolation_level};BEGIN"
 
     def bind_converter(self, type_: TypeEngine) -> Any:
-        if isinstance(type_, JSONIndexType | JSONPathType):
-            return json_path
-        if isinstance(type_, JSON):
-            return _json_text
-        if isinstance(type_, Interval):
-            return _microseconds
-        if isinstance(type_, Uuid):
-            return _uuid_text
-        if isinstance(type_, DateTime) and type_.timezone:
-            return _utc_naive
-        return None
+        return self._conversion(type_, 0)
 
     def result_converter(self, type_: TypeEngine) -> Any:
-        if isinstance(type_, JSON):
-            return _json_value
-        if isinstance(type_, Boolean):
-            return _bool
-        if isinstance(type_, Time):
-            return _time_value
-        if isinstance(type_, Interval):
-            return _from_microseconds
-        if isinstance(type_, Uuid):
-            return _uuid_value
-        if isinstance(type_, DateTime) and type_.timezone:
-            return _utc_aware
+        return self._conversion(type_, 1)
+
+    def _conversion(self, type_: TypeEngine, which: int) -> Any:
+        if isinstance(type_, DateTime) and type_.timezone:  # stored as UTC, naive
+            return (_utc_naive, _utc_aware)[which]
+        for kind, pair in _CONVERSIONS:
+            if isinstance(type_, kind):
+                return pair[which]
         return None
 
     def has_table_query(self, name: str, schema: str | None) -> TextClause:
