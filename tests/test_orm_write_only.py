@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from ferryman import ForeignKey, String, exc, func, select
-from ferryman.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from ferryman.orm import (
+    DeclarativeBase,
+    DynamicMapped,
+    Mapped,
+    Session,
+    WriteOnlyMapped,
+    mapped_column,
+    relationship,
+)
 
 from .conftest import unwrap
 
@@ -97,3 +105,34 @@ async def test_dynamic_relationships_need_sync_code(feeds: Any, make_session: An
         feed = await session.get(Feed, 1)
         with pytest.raises(exc.InvalidRequestError, match="only in a sync Session"):
             feed.recent.count()
+
+
+class Board(Base):
+    """The annotations say it: WriteOnlyMapped / DynamicMapped, no lazy= needed."""
+
+    __tablename__ = "wo_boards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pins: WriteOnlyMapped[Pin] = relationship(back_populates="board")
+    history: DynamicMapped[Pin] = relationship(viewonly=True)
+
+
+class Pin(Base):
+    __tablename__ = "wo_pins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int | None] = mapped_column(ForeignKey("wo_boards.id"))
+    board: Mapped[Board | None] = relationship(back_populates="pins")
+
+
+async def test_write_only_and_dynamic_annotations(feeds: Any, make_session: Any) -> None:
+    from ferryman.orm._write_only import AppenderQuery, WriteOnlyCollection
+
+    assert Board.pins.prop.lazy == "write_only" and Board.pins.prop.uselist
+    assert Board.history.prop.lazy == "dynamic"
+    board = Board(id=1)
+    assert isinstance(board.pins, WriteOnlyCollection)
+    assert isinstance(board.history, AppenderQuery)
+    async with make_session() as session:
+        board.pins.add(Pin(id=1))
+        session.add(board)
+        await session.commit()
+        assert await session.scalar(select(func.count()).select_from(Pin)) == 1

@@ -10,6 +10,7 @@ loader option or call that loads it.
 
 from ..inspection import inspect
 from ..sql import select
+from ._annotations import DynamicMapped, WriteOnlyMapped
 from ._attributes import (
     ColumnAttribute,
     InstrumentedAttribute,
@@ -72,6 +73,7 @@ __all__ = [
     "ColumnAttribute",
     "ColumnProperty",
     "DeclarativeBase",
+    "DynamicMapped",
     "History",
     "InstanceState",
     "InstrumentedAttribute",
@@ -86,6 +88,7 @@ __all__ = [
     "RelationshipProperty",
     "Session",
     "SessionTransaction",
+    "WriteOnlyMapped",
     "aliased",
     "async_sessionmaker",
     "backref",

@@ -47,6 +47,37 @@ class Mapped(Generic[T]):
         def __set__(self, obj: Any, value: T) -> None: ...
 
 
+class WriteOnlyMapped(Mapped[T]):
+    """``posts: WriteOnlyMapped[Post] = relationship()``: a ``lazy="write_only"``
+    collection (see ``orm._write_only``)."""
+
+
+class DynamicMapped(Mapped[T]):
+    """``posts: DynamicMapped[Post] = relationship()``: a ``lazy="dynamic"``
+    collection, a query of the related rows (sync code)."""
+
+
+# The lazy= an annotation implies, and the names its text may start with.
+BIG_COLLECTIONS = {WriteOnlyMapped: "write_only", DynamicMapped: "dynamic"}
+_PREFIXES = ("Mapped[", "WriteOnlyMapped[", "DynamicMapped[")
+
+
+def mapped_origin(annotation: Any) -> Any:
+    """``Mapped`` (or a subclass: WriteOnlyMapped ...) when ``annotation`` is one."""
+    origin = typing.get_origin(annotation)
+    return origin if isinstance(origin, type) and issubclass(origin, Mapped) else None
+
+
+def big_collection_of(annotation: Any, raw: Any) -> str | None:
+    """``"write_only"`` / ``"dynamic"`` for a WriteOnlyMapped / DynamicMapped one."""
+    lazy = BIG_COLLECTIONS.get(mapped_origin(annotation))
+    if lazy is None and isinstance(raw, str):
+        for cls, strategy in BIG_COLLECTIONS.items():
+            if raw.strip().startswith(cls.__name__ + "["):
+                lazy = strategy
+    return lazy
+
+
 # -- types from annotations ----------------------------------------------------------
 
 _DEFAULT_TYPES: dict[Any, Any] = {
@@ -70,8 +101,7 @@ def unwrap_annotation(annotation: Any) -> tuple[Any, bool | None]:
     if annotation is None:
         return None, None
     inner = annotation
-    origin = typing.get_origin(inner)
-    if origin is Mapped:
+    if mapped_origin(inner) is not None:
         inner = typing.get_args(inner)[0]
     nullable = False
     args = typing.get_args(inner)
@@ -132,8 +162,10 @@ def _target_from_text(text: str) -> tuple[str | None, bool | None]:
     """``Mapped[list["Traveler"]]`` -> ("Traveler", True); ``Mapped[Country | None]`` ->
     ("Country", False)."""
     body = text.strip()
-    if body.startswith("Mapped[") and body.endswith("]"):
-        body = body[len("Mapped[") : -1].strip()
+    for prefix in _PREFIXES:
+        if body.startswith(prefix) and body.endswith("]"):
+            body = body[len(prefix) : -1].strip()
+            break
     uselist = False
     for prefix in ("list[", "List[", "typing.List[", "set[", "Set["):
         if body.startswith(prefix) and body.endswith("]"):
@@ -154,7 +186,7 @@ def relationship_target(annotation: Any, raw: Any) -> tuple[Any, bool | None]:
             return _target_from_text(raw)
         return None, None
     inner = annotation
-    if typing.get_origin(inner) is Mapped:
+    if mapped_origin(inner) is not None:
         inner = typing.get_args(inner)[0]
     if isinstance(inner, str):
         return _target_from_text(inner)

@@ -35,8 +35,10 @@ from ..sql._selectable import forget_select_head
 from ._annotations import (
     UNRESOLVED,
     Mapped,
+    big_collection_of,
     class_namespace,
     evaluate,
+    mapped_origin,
     relationship_target,
     type_for,
     unwrap_annotation,
@@ -628,10 +630,12 @@ def _collect(cls: type) -> tuple[list[tuple[str, Any, Any, Any]], dict[str, Any]
             raw_annotation = annotations.get(name)
             annotation = evaluate(raw_annotation, namespace) if raw_annotation else None
             is_mapped_annotation = raw_annotation is not None and (
-                typing.get_origin(annotation) is Mapped
+                mapped_origin(annotation) is not None
                 or (
                     isinstance(raw_annotation, str)
-                    and raw_annotation.strip().startswith("Mapped[")
+                    and raw_annotation.strip().startswith(
+                        ("Mapped[", "WriteOnlyMapped[", "DynamicMapped[")
+                    )
                 )
             )
             if value is UNRESOLVED and not is_mapped_annotation:
@@ -719,6 +723,11 @@ def _map_class(cls: type, reg: registry) -> Mapper:
             target, uselist = relationship_target(annotation, raw)
             rel.annotation_target = target
             rel.annotation_uselist = uselist
+            big = big_collection_of(annotation, raw)
+            if big is not None:  # WriteOnlyMapped[T] / DynamicMapped[T]: a collection
+                rel.annotation_uselist = True
+                if rel.lazy == "select":
+                    rel.lazy = big
             relationships[key] = rel
         elif isinstance(value, Column):
             if not value.name:
