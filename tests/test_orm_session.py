@@ -688,3 +688,40 @@ async def test_change_after_commit_expired_everything(orm: Any, make_session: An
     async with make_session() as session:
         rows = await session.execute(select(User.name, User.fullname).order_by(User.name))
         assert rows.all() == [("ann", "Ann B")]
+
+
+async def test_a_foreign_key_without_a_relationship_orders_the_flush(
+    engine: Any, make_session: Any
+) -> None:
+    """Rows of classes linked by a foreign key alone go in parents first (and out
+    children first), as the key needs, whatever order they were added in."""
+    from ferryman import ForeignKey
+    from ferryman.orm import DeclarativeBase, Mapped, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Line(Base):
+        __tablename__ = "fk_lines"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        invoice_id: Mapped[int] = mapped_column(ForeignKey("fk_invoices.id"))
+
+    class Invoice(Base):
+        __tablename__ = "fk_invoices"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.drop_all)
+        await conn.run_sync(Base.metadata.create_all)
+    try:
+        async with make_session() as session:
+            session.add_all([Line(id=1, invoice_id=7), Invoice(id=7)])  # child first
+            await session.commit()
+            invoice, line = await session.get(Invoice, 7), await session.get(Line, 1)
+            await session.delete(invoice)
+            await session.delete(line)
+            await session.commit()  # the line goes before its invoice
+            assert await session.scalar(select(func.count()).select_from(Line)) == 0
+    finally:
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.drop_all)

@@ -285,6 +285,19 @@ def configure_registry(mappers: list[Mapper]) -> None:
         mapper.tree_relationships = [
             r for r in writes if r.self_referential and r.secondary is None
         ]
+    # a foreign key with no relationship over it orders the rows too
+    by_table = {m.local_table: m for m in mappers}
+    for mapper in pending:
+        for constraint in mapper.local_table.foreign_key_constraints:
+            if constraint.use_alter:
+                continue  # the way a schema breaks a cycle: no order from it
+            try:
+                target_table = constraint.elements[0].column.table
+            except exc.FerrymanError:
+                continue  # its table is not known (yet): nothing to order by
+            target = by_table.get(target_table) if target_table is not None else None
+            if target is not None and target is not mapper:
+                mapper.dependencies.add(target)
     for mapper in pending:
         mapper.configured = True
 
