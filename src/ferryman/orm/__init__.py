@@ -19,6 +19,7 @@ from ._attributes import (
     RelationshipAttribute,
 )
 from ._bundle import Bundle
+from ._composite import composite
 from ._dataclasses import MappedAsDataclass
 from ._declarative import (
     AsyncAttrs,
@@ -93,6 +94,7 @@ __all__ = [
     "async_sessionmaker",
     "backref",
     "column_property",
+    "composite",
     "configure_mappers",
     "contains_eager",
     "declarative_base",
