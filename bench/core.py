@@ -296,12 +296,13 @@ class RawPymysql(RawPsycopg):
         self.cur = self.conn.cursor()
 
 
-class RawAsyncmy(RawPymysql):
-    """asyncmy, pymysql's API with ``await``, at its fastest: the connection's
-    statement cache on (``stmt_cache_size``), so that every statement with
-    parameters runs as a server-side prepared statement (binary parameters and
-    rows; W2 passes ``()`` so that it is one too), and the executemany goes to
-    MariaDB as one ``COM_STMT_BULK_EXECUTE``."""
+class RawAsyncmy(RawPsycopgAsync):
+    """asyncmy, pymysql's API with ``await`` (the psycopg async code, the same DB-API
+    calls), at its fastest: the connection's statement cache on
+    (``stmt_cache_size``), so that every statement with parameters runs as a
+    server-side prepared statement (binary parameters and rows; W2 passes ``()`` so
+    that it is one too), and the executemany goes to MariaDB as one
+    ``COM_STMT_BULK_EXECUTE``. ``dsn`` is the MariaDB URL."""
 
     label = "asyncmy"
 
@@ -311,23 +312,9 @@ class RawAsyncmy(RawPymysql):
         )
         self.cur = self.conn.cursor()
 
-    async def w1(self, ids: Sequence[int]) -> int:
-        cur, found = self.cur, 0
-        for i in ids:
-            await cur.execute(self.select_one, (i,))
-            found += await cur.fetchone() is not None
-        return found
-
     async def w2(self) -> list[Any]:
         await self.cur.execute(self.select_all, ())
         return await self.cur.fetchall()
-
-    async def w3(self, rows: list[dict[str, Any]], tuples: list[tuple[Any, ...]]) -> None:
-        await self.cur.executemany(self.insert, tuples)
-        await self.conn.commit()
-
-    async def end(self) -> None:
-        await self.conn.rollback()
 
     async def close(self) -> None:
         await self.conn.ensure_closed()

@@ -56,9 +56,6 @@ class Field:
     __slots__ = ("compare", "default", "factory", "init", "key", "kw_only", "repr")
 
     def __init__(self, key: str, options: dict[str, Any], default: Any, kw_only: bool) -> None:
-        unknown = set(options) - set(DATACLASS_OPTIONS)
-        if unknown:  # pragma: no cover - the callers pass only these
-            raise exc.ArgumentError(f"unknown dataclass option(s) {sorted(unknown)}")
         self.key = key
         self.init = options.get("init", True)
         self.repr = options.get("repr", True)

@@ -176,15 +176,17 @@ class Query:
         """``EXISTS (the query)``, for ``session.query(query.exists()).scalar()``."""
         return self._statement.exists()
 
-    def delete(self) -> int:
-        """``DELETE`` the rows the query's conditions match; the row count."""
-        return self._bulk("delete")
+    def delete(self, synchronize_session: Any = "auto") -> int:
+        """``DELETE`` the rows the query's conditions match; the row count. The
+        session's objects follow (``synchronize_session``, as for ``delete(User)``)."""
+        return self._bulk("delete", None, synchronize_session)
 
-    def update(self, values: dict[Any, Any]) -> int:
-        """``UPDATE`` the rows the query's conditions match; the row count."""
-        return self._bulk("update", values)
+    def update(self, values: dict[Any, Any], synchronize_session: Any = "auto") -> int:
+        """``UPDATE`` the rows the query's conditions match; the row count. The
+        session's objects follow (``synchronize_session``, as for ``update(User)``)."""
+        return self._bulk("update", values, synchronize_session)
 
-    def _bulk(self, kind: str, values: dict[Any, Any] | None = None) -> int:
+    def _bulk(self, kind: str, values: dict[Any, Any] | None, synchronize_session: Any) -> int:
         if not self._single_entity():
             raise exc.InvalidRequestError(
                 f"Query.{kind}() needs a query of one mapped class: "
@@ -200,8 +202,9 @@ class Query:
                 .where(*where)
                 .values({getattr(k, "key", k): v for k, v in (values or {}).items()})
             )
-        result = self.session.execute(statement)
-        self.session.expire_all()  # rows changed behind the objects' backs
+        result = self.session.execute(
+            statement, execution_options={"synchronize_session": synchronize_session}
+        )
         return int(result.rowcount)
 
     def __str__(self) -> str:

@@ -46,7 +46,9 @@ class RelationshipSQL:
 
     @property
     def name(self) -> str:
-        raise NotImplementedError
+        """``Class.key``, for messages."""
+        owner = self.parent.class_.__name__ if self.parent is not None else "?"
+        return f"{owner}.{self.key}"
 
     def join_condition(self, parent: Any, target: Any) -> Any:
         """``parent.x = target.y AND ...`` with the columns taken from aliases when given

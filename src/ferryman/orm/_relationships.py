@@ -163,12 +163,6 @@ class RelationshipProperty(RelationshipSQL):
         return getattr(self.parent.class_, self.key)
 
     @property
-    def name(self) -> str:
-        """``Class.key``, for messages."""
-        owner = self.parent.class_.__name__ if self.parent is not None else "?"
-        return f"{owner}.{self.key}"
-
-    @property
     def local_columns(self) -> list[Column]:
         """The columns of this side whose values find the related rows."""
         if self.secondary is not None:

@@ -33,20 +33,10 @@ def merge_frozen_result(
     SQLAlchemy's signature)."""
     from ._session_async import AsyncSession
 
-    if isinstance(session, AsyncSession):
-        return _merge_async(session, frozen_result, load)
+    if isinstance(session, AsyncSession):  # the same, on its sync view
+        return session.run_sync(merge_frozen_result, statement, frozen_result, load)
     rows = [
         tuple(session.merge(v, load=load) if _mapped(v) else v for v in row)
         for row in frozen_result.data
     ]
-    return frozen_result.with_new_rows(rows)
-
-
-async def _merge_async(session: Any, frozen_result: FrozenResult, load: bool) -> FrozenResult:
-    rows = []
-    for row in frozen_result.data:
-        values = []
-        for value in row:
-            values.append(await session.merge(value, load=load) if _mapped(value) else value)
-        rows.append(tuple(values))
     return frozen_result.with_new_rows(rows)

@@ -304,12 +304,10 @@ class MySQLCompiler(SQLCompiler):
         extract = f"JSON_EXTRACT({self.process(element.element)}, {self.process(element.index)})"
         if element.kind == "json":
             return extract
-        if element.kind in ("integer", "boolean"):
-            return (
-                f"CAST(JSON_UNQUOTE({extract}) AS SIGNED)"
-                if element.kind == "integer"
-                else (f"(JSON_UNQUOTE({extract}) = 'true')")
-            )
+        if element.kind == "integer":
+            return f"CAST(JSON_UNQUOTE({extract}) AS SIGNED)"
+        if element.kind == "boolean":
+            return f"(JSON_UNQUOTE({extract}) = 'true')"
         if element.kind == "float":
             return f"CAST(JSON_UNQUOTE({extract}) AS DOUBLE)"
         return f"JSON_UNQUOTE({extract})"
